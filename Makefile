@@ -1,0 +1,44 @@
+# Tessera: the two commands a newcomer needs are `make playground` and `make test`.
+#
+#   make build       optimized build into build/ (the binary is build/tessera)
+#   make test        install what is missing, build with ASan+UBSan into build-asan/, run every test
+#   make playground  install what is missing, build, and show what can be run today
+#   make bench       build and run the benchmarks in bench/
+#   make format      clang-format every source file
+
+JOBS ?= $(shell nproc)
+CMAKE_GEN := -G Ninja
+ASAN_FLAGS := -DTESSERA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+              -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g"
+
+.PHONY: deps build build-asan test playground bench format clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B build $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan $(CMAKE_GEN) $(ASAN_FLAGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+
+# Every test runs under AddressSanitizer and UBSan. The optimized build is compiled too, so that
+# the benchmarks and the release binary never rot.
+test: build-asan build
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900
+
+playground: build
+	@scripts/playground.sh
+
+bench: build
+	@for b in build/bench/*_bench; do [ -x "$$b" ] && "$$b"; done
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	@rm -rf build build-asan
