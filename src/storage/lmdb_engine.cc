@@ -6,6 +6,7 @@
 
 #include <array>
 #include <mutex>
+#include <vector>
 
 #include "storage/export_file.h"
 #include "storage/format_version.h"
@@ -136,6 +137,7 @@ class LmdbEngine final : public Engine {
       : env_(env), lock_(std::move(lock)) {}
   ~LmdbEngine() override {
     live_.AssertNone();
+    for (MDB_txn* txn : idle_get_txns_) mdb_txn_abort(txn);
     mdb_env_close(env_);  // also closes the dbi handles
   }
 
@@ -146,9 +148,11 @@ class LmdbEngine final : public Engine {
   LiveHandles* live() const { return &live_; }
 
   Result<std::string> Get(Cf cf, std::string_view key) override {
-    auto txn = ReadTxn::Begin(env_, &live_);
+    auto txn = TakeGetTxn();
     if (!txn.ok()) return txn.status();
-    return GetIn((*txn)->txn(), Dbi(cf), key);
+    auto result = GetIn(*txn, Dbi(cf), key);
+    ReturnGetTxn(*txn);
+    return result;
   }
 
   Status Write(const WriteOptions& opts, const WriteBatch& batch) override {
@@ -229,8 +233,17 @@ class LmdbEngine final : public Engine {
   Result<RangeStats> WholeCfStats(Cf cf);
   static Status SyncFile(const std::string& path);
 
+  // A read transaction for one Get: a reset one from the pool, renewed (no allocation, and the
+  // reader slot is kept), or a new one.
+  Result<MDB_txn*> TakeGetTxn();
+  // Resets `txn` (releasing its snapshot) and pools it, or aborts it when the pool is full.
+  void ReturnGetTxn(MDB_txn* txn);
+  static constexpr size_t kMaxIdleGetTxns = 16;
+
   mutable LiveHandles live_;
   MDB_env* env_;  // owned
+  std::mutex get_txns_mu_;
+  std::vector<MDB_txn*> idle_get_txns_;  // guarded by get_txns_mu_; each reset, owned
   std::unique_ptr<lmdb::DirLock> lock_;
   std::array<MDB_dbi, kNumCfs> dbis_{};
   std::mutex write_mu_;  // one writer (LMDB would block a second one inside mdb_txn_begin)
@@ -243,6 +256,38 @@ Result<std::string> LmdbSnapshot::Get(Cf cf, std::string_view key) const {
 
 std::unique_ptr<Iterator> LmdbSnapshot::NewIterator(Cf cf, const IterOptions& opts) const {
   return engine_->NewIteratorIn(txn_, cf, opts);
+}
+
+Result<MDB_txn*> LmdbEngine::TakeGetTxn() {
+  MDB_txn* txn = nullptr;
+  {
+    std::lock_guard<std::mutex> l(get_txns_mu_);
+    if (!idle_get_txns_.empty()) {
+      txn = idle_get_txns_.back();
+      idle_get_txns_.pop_back();
+    }
+  }
+  if (txn) {
+    const int rc = mdb_txn_renew(txn);
+    if (rc == 0) return txn;
+    mdb_txn_abort(txn);
+    return FromMdb(rc, "renew read transaction");
+  }
+  const int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) return FromMdb(rc, "begin read transaction");
+  return txn;
+}
+
+void LmdbEngine::ReturnGetTxn(MDB_txn* txn) {
+  mdb_txn_reset(txn);
+  {
+    std::lock_guard<std::mutex> l(get_txns_mu_);
+    if (idle_get_txns_.size() < kMaxIdleGetTxns) {
+      idle_get_txns_.push_back(txn);
+      return;
+    }
+  }
+  mdb_txn_abort(txn);
 }
 
 Status LmdbEngine::OpenDatabases(bool create) {

@@ -10,7 +10,8 @@
 //     pages), shared by its iterators and used under a mutex, since an LMDB transaction must not
 //     be used by two threads at once.
 //   - Long-lived snapshots keep the pages they see from being reused, so the file grows while
-//     they live; the file never shrinks (Checkpoint writes a compacted copy).
+//     they live; the file never shrinks (Checkpoint writes a compacted copy). Pages freed by a
+//     commit are reused from the second commit after it on, once no snapshot still sees them.
 //   - Durability: the environment runs with MDB_NOMETASYNC: each commit syncs its data pages,
 //     and a sync write also syncs the meta page (mdb_env_sync). A non-sync write thus keeps the
 //     database consistent on a machine crash but may lose the latest commits. Any I/O error at
