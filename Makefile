@@ -8,8 +8,7 @@
 
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
-ASAN_FLAGS := -DTESSERA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-              -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g"
+ASAN_FLAGS := -DTESSERA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: deps build build-asan test playground bench format clean
 

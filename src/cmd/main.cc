@@ -3,7 +3,6 @@
 // Today only --version and help do work; the other subcommands are registered so that their
 // flags have a home, and each says plainly that it is not built yet (exit code 2).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 

@@ -23,12 +23,14 @@ inline void EncodeFixed64(char* dst, uint64_t v) {
 // REQUIRES: src points at 4 (resp. 8) readable bytes.
 inline uint32_t DecodeFixed32(const char* src) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(src[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(src[i])) << (8 * i);
   return v;
 }
 inline uint64_t DecodeFixed64(const char* src) {
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(src[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(src[i])) << (8 * i);
   return v;
 }
 

@@ -26,7 +26,10 @@ TEST(CodingTest, FixedRoundTrip) {
 }
 
 TEST(CodingTest, VarintRoundTripAndLength) {
-  const std::vector<uint64_t> values = {0, 1, 127, 128, 300, 16383, 16384, (1ULL << 32) - 1,
+  const std::vector<uint64_t> values = {0,          1,
+                                        127,        128,
+                                        300,        16383,
+                                        16384,      (1ULL << 32) - 1,
                                         1ULL << 32, std::numeric_limits<uint64_t>::max()};
   std::string s;
   for (uint64_t v : values) {

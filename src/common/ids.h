@@ -55,9 +55,9 @@ struct ShardIdTag {};
 struct TermTag {};
 struct LogIndexTag {};
 
-using NodeId = StrongId<NodeIdTag>;    // a `tessera server` process (or a PD member)
-using ShardId = StrongId<ShardIdTag>;  // a key range with its own Raft group
-using Term = Ordinal<TermTag>;         // a Raft term
+using NodeId = StrongId<NodeIdTag>;     // a `tessera server` process (or a PD member)
+using ShardId = StrongId<ShardIdTag>;   // a key range with its own Raft group
+using Term = Ordinal<TermTag>;          // a Raft term
 using LogIndex = Ordinal<LogIndexTag>;  // a position in a Raft log
 
 template <typename Tag>

@@ -14,7 +14,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   // Implicit so that `return value;` and `return Status::NotFound();` both work.
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     TESSERA_ASSERT(!status_.ok(), "Result constructed from an OK status without a value");
   }
@@ -49,8 +49,7 @@ class [[nodiscard]] Result {
 // Assigns the value of a Result expression to `lhs`, or returns its status.
 #define TESSERA_CONCAT_INNER(a, b) a##b
 #define TESSERA_CONCAT(a, b) TESSERA_CONCAT_INNER(a, b)
-#define TESSERA_ASSIGN_OR_RETURN(lhs, expr)                                 \
-  auto TESSERA_CONCAT(_res_, __LINE__) = (expr);                            \
-  if (!TESSERA_CONCAT(_res_, __LINE__).ok())                                \
-    return TESSERA_CONCAT(_res_, __LINE__).status();                        \
+#define TESSERA_ASSIGN_OR_RETURN(lhs, expr)                                                   \
+  auto TESSERA_CONCAT(_res_, __LINE__) = (expr);                                              \
+  if (!TESSERA_CONCAT(_res_, __LINE__).ok()) return TESSERA_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(TESSERA_CONCAT(_res_, __LINE__)).value()

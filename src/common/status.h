@@ -91,8 +91,8 @@ inline bool operator==(const Status& a, const Status& b) {
 }  // namespace tessera
 
 // Returns the status from the enclosing function if it is not OK.
-#define TESSERA_RETURN_IF_ERROR(expr)    \
-  do {                                   \
-    ::tessera::Status _st = (expr);      \
-    if (!_st.ok()) return _st;           \
+#define TESSERA_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::tessera::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)
