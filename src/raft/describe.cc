@@ -16,7 +16,7 @@ std::string Ids(const std::vector<NodeId>& ids) {
   return s + ")";
 }
 
-std::string Quote(const std::string& data) {
+std::string Quote(std::string_view data) {
   std::string s = "\"";
   for (char c : data) {
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "common/shared_bytes.h"
 
 namespace tessera::raft {
 
@@ -22,7 +23,7 @@ struct Entry {
   Term term;
   LogIndex index;
   EntryType type = EntryType::kNormal;
-  std::string data;
+  SharedBytes data;  // copies share the bytes
 
   bool operator==(const Entry&) const = default;
 };

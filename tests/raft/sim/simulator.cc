@@ -365,7 +365,7 @@ class Simulation {
     auto [ct, cinserted] = chain_.emplace(e.index.value(), n.sm.hash);
     if (!cinserted && ct->second != n.sm.hash) return Fail("applied sequences diverge");
     if (e.type == EntryType::kConfChange) ApplyConfChange(n, e);
-    if (e.data.rfind("heal", 0) == 0) healed_.insert(e.index.value());
+    if (e.data.view().rfind("heal", 0) == 0) healed_.insert(e.index.value());
   }
 
   void ApplyConfChange(Node& n, const Entry& e) {
