@@ -38,6 +38,10 @@ std::string_view Status::CodeName(Code c) {
       return "EpochNotMatch";
     case Code::kKeyNotInShard:
       return "KeyNotInShard";
+    case Code::kShardNotFound:
+      return "ShardNotFound";
+    case Code::kTimeout:
+      return "Timeout";
   }
   return "Unknown";
 }

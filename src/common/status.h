@@ -34,6 +34,8 @@ class [[nodiscard]] Status {
     kNotLeader,        // the replica is not the leader of its shard
     kEpochNotMatch,    // the request names a stale shard epoch
     kKeyNotInShard,    // the key lies outside the shard's range
+    kShardNotFound,    // this node has no replica of the shard
+    kTimeout,          // no answer in time: the outcome is unknown (a write may still apply)
   };
 
   Status() = default;
@@ -65,6 +67,8 @@ class [[nodiscard]] Status {
   static Status NotLeader(std::string_view m = {}) { return Status(Code::kNotLeader, m); }
   static Status EpochNotMatch(std::string_view m) { return Status(Code::kEpochNotMatch, m); }
   static Status KeyNotInShard(std::string_view m) { return Status(Code::kKeyNotInShard, m); }
+  static Status ShardNotFound(std::string_view m) { return Status(Code::kShardNotFound, m); }
+  static Status Timeout(std::string_view m) { return Status(Code::kTimeout, m); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -162,6 +162,9 @@ void RawNode::Advance() {
 }
 
 NodeId RawNode::id() const { return raft_->id(); }
+LogIndex RawNode::LastIndex() const { return raft_->log().LastIndex(); }
+Term RawNode::term() const { return raft_->term(); }
+LogIndex RawNode::committed() const { return raft_->log().committed(); }
 
 bool RawNode::LeaseValid() const { return raft_->LeaseValid(); }
 

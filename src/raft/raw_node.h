@@ -148,6 +148,11 @@ class RawNode {
   NodeStatus GetStatus() const;
   const SoftState& soft_state() const { return prev_soft_state_; }
   NodeId id() const;
+  // Cheap accessors for the driving loop: a leader's proposals are appended at LastIndex() + 1...
+  // in term(), which identifies them when they are applied.
+  LogIndex LastIndex() const;
+  Term term() const;
+  LogIndex committed() const;
   // True if this replica is the leader and its lease covers the current tick.
   bool LeaseValid() const;
 
