@@ -56,7 +56,8 @@ void Unstable::TruncateAndAppend(const std::vector<Entry>& ents) {
     offset_ = after;
     entries_ = ents;
   } else {
-    // Keep [offset, after), then append.
+    // Keep [offset, after), then append. A start beyond our tail would leave a hole.
+    TESSERA_ASSERT(after < offset_ + entries_.size(), "appending after a gap in the unstable log");
     entries_.resize(after - offset_);
     entries_.insert(entries_.end(), ents.begin(), ents.end());
   }
