@@ -1,0 +1,63 @@
+// Applying committed commands of one shard to the store engine.
+//
+// An ApplyBatch collects the data writes of one apply round together with the replica's apply
+// state, and is written in ONE engine batch: after a crash the data and the applied index always
+// agree, so recovery never applies an entry twice and never skips one. Reads made while applying
+// (compare-and-swap) see the batch's own earlier writes through an overlay; the batch is never
+// flushed half-way, because re-applying entries over partly applied data could change the outcome
+// of a compare-and-swap.
+//
+// Thread safety: one ApplyBatch per apply round, used by one thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "multiraft/command.h"
+#include "multiraft/local_state.h"
+#include "multiraft/shard.h"
+#include "storage/engine.h"
+#include "storage/write_batch.h"
+
+namespace tessera::multiraft {
+
+class ApplyBatch {
+ public:
+  explicit ApplyBatch(storage::Engine* engine) : engine_(engine) {}
+
+  // Applies one write command of the shard `desc`. Returns EpochNotMatch when the command was
+  // proposed under another range (a split or merge came first), KeyNotInShard when an op falls
+  // outside the range, InvalidArgument for an oversized key or value; a refused command changes
+  // nothing. On success fills one OpResult per op.
+  Status ApplyWrite(const ShardDescriptor& desc, const WriteCommand& cmd,
+                    std::vector<OpResult>* results);
+
+  // Records the replica's apply state (and descriptor) to be written with the data.
+  void SetApplyState(ShardId shard, const ApplyState& state);
+  void SetDescriptor(const ShardDescriptor& desc);
+
+  // Writes everything in one engine batch (not synced: the Raft log is the durable record, and a
+  // lost apply round is re-applied from it).
+  Status Commit();
+  bool empty() const { return batch_.empty(); }
+
+ private:
+  struct Written {
+    WriteOp::Type type;  // kPut, kDelete or kDeleteRange
+    std::string key;
+    std::string value_or_end;
+  };
+  // The value of `key` as the batch would leave it: overlay first, then the engine.
+  Result<std::optional<std::string>> Read(const std::string& key);
+  Status Put(const std::string& key, const std::string& value);
+  Status Delete(const std::string& key);
+  Status DeleteRange(const std::string& start, const std::string& end);
+  Status CheckOp(const ShardDescriptor& desc, const WriteOp& op) const;
+
+  storage::Engine* engine_;
+  storage::WriteBatch batch_;
+  std::vector<Written> overlay_;  // data writes of this batch, in order
+};
+
+}  // namespace tessera::multiraft

@@ -1,0 +1,95 @@
+#include "multiraft/command.h"
+
+#include "common/coding.h"
+
+namespace tessera::multiraft {
+namespace {
+constexpr uint8_t kWriteCommandV1 = 1;
+constexpr uint64_t kMaxOps = 1 << 20;
+}  // namespace
+
+std::string EncodeWriteCommand(const WriteCommand& cmd) {
+  std::string out;
+  out.push_back(static_cast<char>(kWriteCommandV1));
+  PutVarint64(&out, cmd.epoch.conf_version);
+  PutVarint64(&out, cmd.epoch.version);
+  PutVarint64(&out, cmd.ops.size());
+  for (const WriteOp& op : cmd.ops) {
+    out.push_back(static_cast<char>(op.type));
+    PutLengthPrefixed(&out, op.key);
+    switch (op.type) {
+      case WriteOp::Type::kPut:
+        PutLengthPrefixed(&out, op.value);
+        break;
+      case WriteOp::Type::kDelete:
+        break;
+      case WriteOp::Type::kDeleteRange:
+        PutLengthPrefixed(&out, op.end_key);
+        break;
+      case WriteOp::Type::kCompareAndSwap:
+        out.push_back(static_cast<char>((op.expected ? 1 : 0) | (op.delete_on_match ? 2 : 0)));
+        if (op.expected) PutLengthPrefixed(&out, *op.expected);
+        PutLengthPrefixed(&out, op.value);
+        break;
+    }
+  }
+  return out;
+}
+
+Result<WriteCommand> DecodeWriteCommand(std::string_view in) {
+  auto bad = [](const char* what) { return Status::Corruption(what); };
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kWriteCommandV1) {
+    return bad("write command: unknown version");
+  }
+  in.remove_prefix(1);
+  WriteCommand cmd;
+  uint64_t n = 0;
+  if (!GetVarint64(&in, &cmd.epoch.conf_version) || !GetVarint64(&in, &cmd.epoch.version) ||
+      !GetVarint64(&in, &n) || n > kMaxOps) {
+    return bad("write command: bad header");
+  }
+  cmd.ops.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (in.empty()) return bad("write command: truncated op");
+    WriteOp op;
+    const auto type = static_cast<uint8_t>(in[0]);
+    in.remove_prefix(1);
+    std::string_view key, a, b;
+    if (!GetLengthPrefixed(&in, &key)) return bad("write command: truncated key");
+    op.key = std::string(key);
+    switch (type) {
+      case static_cast<uint8_t>(WriteOp::Type::kPut):
+        if (!GetLengthPrefixed(&in, &a)) return bad("write command: truncated value");
+        op.value = std::string(a);
+        break;
+      case static_cast<uint8_t>(WriteOp::Type::kDelete):
+        break;
+      case static_cast<uint8_t>(WriteOp::Type::kDeleteRange):
+        if (!GetLengthPrefixed(&in, &a)) return bad("write command: truncated end key");
+        op.end_key = std::string(a);
+        break;
+      case static_cast<uint8_t>(WriteOp::Type::kCompareAndSwap): {
+        if (in.empty()) return bad("write command: truncated cas flags");
+        const auto flags = static_cast<uint8_t>(in[0]);
+        in.remove_prefix(1);
+        if (flags > 3) return bad("write command: bad cas flags");
+        if (flags & 1) {
+          if (!GetLengthPrefixed(&in, &a)) return bad("write command: truncated expected");
+          op.expected = std::string(a);
+        }
+        op.delete_on_match = (flags & 2) != 0;
+        if (!GetLengthPrefixed(&in, &b)) return bad("write command: truncated cas value");
+        op.value = std::string(b);
+        break;
+      }
+      default:
+        return bad("write command: unknown op type");
+    }
+    op.type = static_cast<WriteOp::Type>(type);
+    cmd.ops.push_back(std::move(op));
+  }
+  if (!in.empty()) return bad("write command: trailing bytes");
+  return cmd;
+}
+
+}  // namespace tessera::multiraft

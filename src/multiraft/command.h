@@ -1,0 +1,52 @@
+// Commands: what a shard's Raft log carries. A write command is a batch of key-value operations
+// applied atomically; it also names the epoch it was proposed under, so that a command proposed
+// before a split or merge is refused at apply time instead of touching the wrong range.
+//
+// Encoding (versioned, little-endian varints): see docs/storage_format.md, "Commands".
+// Decoding never crashes: malformed input is Corruption.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "multiraft/shard.h"
+
+namespace tessera::multiraft {
+
+struct WriteOp {
+  enum class Type : uint8_t {
+    kPut = 1,
+    kDelete = 2,
+    kDeleteRange = 3,  // [key, end_key); end_key empty: to the end of the shard
+    kCompareAndSwap = 4,
+  };
+  Type type = Type::kPut;
+  std::string key;
+  std::string value;    // kPut, kCompareAndSwap (the new value unless delete_on_match)
+  std::string end_key;  // kDeleteRange
+  // kCompareAndSwap: the value the key must hold; nullopt: the key must be absent.
+  std::optional<std::string> expected;
+  bool delete_on_match = false;  // kCompareAndSwap: delete instead of writing `value`
+
+  bool operator==(const WriteOp&) const = default;
+};
+
+struct WriteCommand {
+  Epoch epoch;
+  std::vector<WriteOp> ops;
+  bool operator==(const WriteCommand&) const = default;
+};
+
+std::string EncodeWriteCommand(const WriteCommand& cmd);
+Result<WriteCommand> DecodeWriteCommand(std::string_view data);
+
+// The outcome of one op: compare-and-swap reports whether it matched and the value it found.
+struct OpResult {
+  bool succeeded = true;
+  std::optional<std::string> previous;  // kCompareAndSwap: the value before (nullopt: absent)
+};
+
+}  // namespace tessera::multiraft

@@ -1,0 +1,34 @@
+// A node's local metadata about its replicas, in the store engine's kMeta column family:
+//
+//   "shard/" + be64(shard id)  -> the replica's ShardDescriptor (EncodeShardDescriptor)
+//   "apply/" + be64(shard id)  -> the replica's ApplyState
+//
+// The apply state is written in the same engine batch as the data it describes, so that after a
+// crash the applied index, the data and the membership always agree: recovery never applies an
+// entry twice and never skips one. Documented in docs/storage_format.md.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/ids.h"
+#include "common/result.h"
+#include "raft/types.h"
+
+namespace tessera::multiraft {
+
+struct ApplyState {
+  LogIndex applied_index;
+  Term applied_term;
+  raft::ConfState conf_state;  // the membership as of applied_index
+  bool operator==(const ApplyState&) const = default;
+};
+
+std::string ShardDescriptorKey(ShardId shard);
+std::string ApplyStateKey(ShardId shard);
+inline constexpr std::string_view kShardDescriptorPrefix = "shard/";
+
+std::string EncodeApplyState(const ApplyState& s);
+Result<ApplyState> DecodeApplyState(std::string_view data);
+
+}  // namespace tessera::multiraft

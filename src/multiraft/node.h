@@ -1,0 +1,83 @@
+// Node: a `tessera server` process's replicas, driven by a fixed set of worker threads.
+//
+// The node owns the Raft log store (in the same store engine as the data, so one engine hosts
+// both), routes each shard to one worker (by shard id), and routes requests and Raft messages to
+// that worker's mailbox. It recovers every replica from the engine when opened.
+//
+// Thread safety: every public method is thread-safe. Callbacks run on worker threads.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "multiraft/options.h"
+#include "multiraft/requests.h"
+#include "multiraft/transport.h"
+#include "multiraft/worker.h"
+#include "storage/engine.h"
+#include "storage/raft_log_store.h"
+
+namespace tessera::multiraft {
+
+// The log index and term a bootstrapped shard starts from (as TiKV): its log begins after a
+// snapshot at this index, so a replica added later always starts from a snapshot.
+inline constexpr LogIndex kBootstrapIndex{5};
+inline constexpr Term kBootstrapTerm{5};
+
+class Node final : public RaftBatchHandler {
+ public:
+  // Opens the node over `engine` (not owned, must outlive the node) and recovers its replicas.
+  // `transport` (not owned) carries its Raft messages.
+  static Result<std::unique_ptr<Node>> Open(const NodeOptions& opts, storage::Engine* engine,
+                                            Transport* transport);
+  ~Node() override;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Creates a replica of `desc` as a member of a new group whose membership is desc.voters and
+  // desc.learners (static bootstrap: every node of the group calls it with the same descriptor).
+  // A no-op when this node already has the shard with the same id and range; AlreadyExists when
+  // it has a different one. May be called before or after Start().
+  Status Bootstrap(const ShardDescriptor& desc);
+
+  void Start();
+  // Stops the workers; requests in flight get Timeout (outcome unknown). Idempotent.
+  void Stop();
+
+  void Write(ShardId shard, WriteCommand command, WriteCallback done);
+  void Read(ReadRequest request, ReadCallback done);
+
+  // RaftBatchHandler (called by the transport).
+  void HandleRaftBatch(RaftBatch batch) override;
+  void ReportUnreachable(NodeId to, const std::vector<ShardId>& shards) override;
+
+  NodeId id() const { return opts_.node_id; }
+  storage::Engine* engine() const { return engine_; }
+  storage::LogStore* log_store() const { return log_store_.get(); }
+  const NodeOptions& options() const { return opts_; }
+  // The descriptors of the replicas on this node, as last persisted.
+  std::vector<ShardDescriptor> Shards() const;
+  // Sum of the workers' counters.
+  struct Stats {
+    uint64_t rounds = 0, log_writes = 0, log_syncs = 0, entries_persisted = 0, entries_applied = 0,
+             messages_sent = 0, batches_sent = 0;
+  };
+  Stats stats() const;
+
+ private:
+  Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport);
+  Status Recover();
+  Result<std::unique_ptr<Replica>> LoadReplica(const ShardDescriptor& desc);
+  Worker& WorkerFor(ShardId shard) { return *workers_[shard.value() % workers_.size()]; }
+
+  const NodeOptions opts_;
+  storage::Engine* const engine_;
+  Transport* const transport_;
+  std::unique_ptr<storage::LogStore> log_store_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::mutex bootstrap_mu_;  // serializes Bootstrap calls
+  bool started_ = false;
+};
+
+}  // namespace tessera::multiraft

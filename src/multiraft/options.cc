@@ -1,0 +1,26 @@
+#include "multiraft/options.h"
+
+namespace tessera::multiraft {
+
+Status NodeOptions::Validate() const {
+  if (!node_id) return Status::InvalidArgument("node options: node_id must not be zero");
+  if (workers < 1 || workers > 64) {
+    return Status::InvalidArgument("node options: workers must be in [1, 64]");
+  }
+  if (tick_ms <= 0) return Status::InvalidArgument("node options: tick_ms must be > 0");
+  if (heartbeat_ticks <= 0 || election_ticks <= heartbeat_ticks) {
+    return Status::InvalidArgument("node options: need 0 < heartbeat_ticks < election_ticks");
+  }
+  if (write_timeout_ms <= 0) {
+    return Status::InvalidArgument("node options: write_timeout_ms must be > 0");
+  }
+  if (mailbox_capacity == 0) {
+    return Status::InvalidArgument("node options: mailbox_capacity must be > 0");
+  }
+  if (max_command_bytes == 0) {
+    return Status::InvalidArgument("node options: max_command_bytes must be > 0");
+  }
+  return Status::OK();
+}
+
+}  // namespace tessera::multiraft

@@ -1,0 +1,55 @@
+// Options of a Multi-Raft node, validated once (shared/style.md, item 6).
+#pragma once
+
+#include <cstdint>
+
+#include "common/ids.h"
+#include "common/status.h"
+
+namespace tessera::multiraft {
+
+struct NodeOptions {
+  // This node's id. Must not be zero.
+  NodeId node_id;
+
+  // Worker threads; each owns a fixed subset of the replicas (by shard id). Default: 2, sized for
+  // a small machine. Must be in [1, 64].
+  int workers = 2;
+
+  // Wall-clock length of one Raft tick. Default: 100 ms. Must be > 0.
+  int tick_ms = 100;
+
+  // Raft timing in ticks (raft::Config). Defaults: election 10 ticks (1 s), heartbeat 2 ticks.
+  int election_ticks = 10;
+  int heartbeat_ticks = 2;
+
+  // Serve strong reads from the leader lease when it holds (ReadIndex otherwise). Default: true.
+  bool lease_reads = true;
+
+  // Bounded mailboxes: a worker refuses new requests with Busy (ServerIsBusy) beyond this many
+  // queued tasks. Raft messages are never refused (they are dropped like lost packets when the
+  // bound is exceeded four times over). Default: 65536.
+  uint64_t mailbox_capacity = 65536;
+
+  // Upper bound on the payload bytes of one proposed command. Default: 8 MiB.
+  uint64_t max_command_bytes = 8ull << 20;
+
+  // Upper bound on a shard's uncommitted bytes (raft::Config::max_uncommitted_entries_bytes).
+  // Default: 64 MiB.
+  uint64_t max_uncommitted_bytes = 64ull << 20;
+
+  // Upper bound on the bytes of entries in one append message. Default: 1 MiB.
+  uint64_t max_msg_bytes = 1ull << 20;
+
+  // A write not applied within this time is answered with Timeout (its outcome is unknown: it may
+  // still apply). Default: 10000 ms. Must be > 0.
+  int write_timeout_ms = 10000;
+
+  // Sync the Raft log at the end of each round that wrote entries or a vote. Turning this off
+  // loses acknowledged writes on a machine crash; only for tests and experiments. Default: true.
+  bool sync_log = true;
+
+  Status Validate() const;
+};
+
+}  // namespace tessera::multiraft

@@ -1,0 +1,13 @@
+#include "multiraft/replica.h"
+
+namespace tessera::multiraft {
+
+Result<raft::InitialState> ReplicaLogStorage::GetInitialState() const {
+  auto st = inner_->GetInitialState();
+  if (!st.ok()) return st.status();
+  raft::InitialState out = std::move(st).value();
+  if (apply_->applied_index > LogIndex(0)) out.conf_state = apply_->conf_state;
+  return out;
+}
+
+}  // namespace tessera::multiraft

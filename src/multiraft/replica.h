@@ -1,0 +1,92 @@
+// Replica: one member of a shard's Raft group on this node, owned by exactly one worker thread.
+//
+// It holds the RawNode, the shard descriptor and apply state, the writes waiting to be applied,
+// and the reads waiting for a read index or for the apply to catch up. Everything here is touched
+// only by the owning worker (no locks).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/random.h"
+#include "multiraft/local_state.h"
+#include "multiraft/requests.h"
+#include "multiraft/shard.h"
+#include "raft/raw_node.h"
+#include "storage/raft_log_store.h"
+
+namespace tessera::multiraft {
+
+// The replica's view of its log: the log store's, except that the membership comes from the
+// apply state, which is written atomically with the applied data (so that after a restart Raft
+// resumes exactly where the state machine is).
+class ReplicaLogStorage final : public raft::LogStorage {
+ public:
+  ReplicaLogStorage(std::unique_ptr<storage::ShardLogStorage> inner, const ApplyState* apply)
+      : inner_(std::move(inner)), apply_(apply) {}
+  Result<raft::InitialState> GetInitialState() const override;
+  Result<std::vector<raft::Entry>> Entries(LogIndex lo, LogIndex hi,
+                                           uint64_t max_bytes) const override {
+    return inner_->Entries(lo, hi, max_bytes);
+  }
+  Result<Term> TermAt(LogIndex i) const override { return inner_->TermAt(i); }
+  LogIndex FirstIndex() const override { return inner_->FirstIndex(); }
+  LogIndex LastIndex() const override { return inner_->LastIndex(); }
+  Result<raft::Snapshot> GetSnapshot() const override { return inner_->GetSnapshot(); }
+
+ private:
+  std::unique_ptr<storage::ShardLogStorage> inner_;
+  const ApplyState* apply_;  // owned by the replica
+};
+
+struct ProposeTask {
+  ShardId shard;
+  WriteCommand command;
+  WriteCallback done;
+};
+
+struct ReadTask {
+  ReadRequest request;
+  ReadCallback done;
+  int64_t issued_ms = 0;      // when the read index was requested (for stale-read freshness)
+  std::string shard_end_key;  // set when accepted: answered with OK responses
+};
+
+struct Replica {
+  ShardDescriptor desc;
+  ApplyState apply;
+  std::unique_ptr<ReplicaLogStorage> log;
+  std::unique_ptr<SeededRandom> rng;
+  std::unique_ptr<raft::RawNode> raft;
+
+  // This round's requests, batched: one ProposeBatch and one ReadIndex per replica per round.
+  std::vector<ProposeTask> round_writes;
+  std::vector<ReadTask> round_reads;
+
+  // Writes appended to the log, waiting to be applied: (index, term) identify them.
+  struct PendingWrite {
+    LogIndex index;
+    Term term;
+    WriteCallback done;  // empty once answered with Timeout
+    int64_t proposed_ms = 0;
+  };
+  std::deque<PendingWrite> pending_writes;
+
+  // Reads waiting for their read index (by request context), then for the apply to reach it.
+  struct ReadIndexRequest {
+    std::vector<ReadTask> tasks;
+    int64_t requested_ms = 0;  // when ReadIndex was last asked for (re-asked when lost)
+  };
+  std::map<std::string, ReadIndexRequest> reads_awaiting_index;
+  std::multimap<LogIndex, ReadTask> reads_awaiting_apply;
+
+  // Stale reads: the applied state is known to be at least as fresh as this time (ms on the
+  // steady clock): the issue time of the newest satisfied read index.
+  int64_t fresh_as_of_ms = -1;
+};
+
+}  // namespace tessera::multiraft

@@ -1,0 +1,61 @@
+// Requests a Multi-Raft node serves, and their answers. Answers arrive through callbacks invoked
+// on a worker thread: they must be quick (complete a promise, queue a gRPC reply) and must not
+// call back into the node synchronously.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "multiraft/command.h"
+#include "multiraft/shard.h"
+
+namespace tessera::multiraft {
+
+// Routing hints that come with NotLeader and EpochNotMatch, so that clients refresh and retry.
+struct RouteHint {
+  NodeId leader;                           // NotLeader: the leader this replica knows, if any
+  std::optional<ShardDescriptor> current;  // EpochNotMatch / KeyNotInShard: this replica's view
+};
+
+struct WriteResponse {
+  // OK (applied), NotLeader, EpochNotMatch, KeyNotInShard, ShardNotFound, Busy (ServerIsBusy),
+  // ProposalDropped (not appended: safe to retry), InvalidArgument, Timeout (outcome unknown).
+  Status status;
+  RouteHint hint;
+  std::vector<OpResult> results;  // one per op when OK
+};
+using WriteCallback = std::function<void(WriteResponse)>;
+
+enum class ReadConsistency : uint8_t {
+  kStrong,    // leader only: lease, or ReadIndex when the lease does not hold
+  kFollower,  // any replica, through ReadIndex from the leader
+  kStale,     // any replica, without a round trip (bounded by max_staleness_ms)
+};
+
+struct ReadRequest {
+  ShardId shard;
+  Epoch epoch;
+  ReadConsistency consistency = ReadConsistency::kStrong;
+  // The keys the read will touch: the point start_key, or [start_key, end_key) where an empty
+  // end_key means "to the end of the shard".
+  std::string start_key;
+  std::string end_key;
+  bool point = true;
+  uint64_t max_staleness_ms = 0;  // kStale
+};
+
+struct ReadResponse {
+  // OK: the engine may now be read and the read is linearizable (strong, follower) or at most
+  // max_staleness_ms old (stale). Errors as for writes.
+  Status status;
+  RouteHint hint;
+  // OK: the end of the shard's range ("" : unbounded), so that a range read with an open end
+  // stops at the shard's end.
+  std::string shard_end_key;
+};
+using ReadCallback = std::function<void(ReadResponse)>;
+
+}  // namespace tessera::multiraft

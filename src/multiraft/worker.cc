@@ -1,0 +1,241 @@
+// The worker loop and how each kind of task is taken in. The round's later phases are in
+// worker_round.cc.
+#include "multiraft/worker.h"
+
+#include "common/logging.h"
+
+namespace tessera::multiraft {
+
+Worker::Worker(int index, const NodeOptions& opts, storage::Engine* engine,
+               storage::LogStore* log_store, Transport* transport)
+    : index_(index),
+      opts_(opts),
+      engine_(engine),
+      log_store_(log_store),
+      transport_(transport),
+      mailbox_(opts.mailbox_capacity) {}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Start() {
+  TESSERA_ASSERT(!started_.exchange(true), "worker started twice");
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Worker::Stop() {
+  mailbox_.Close();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Worker::Submit(Task task) {
+  // Raft messages and transport feedback must not be starved by client requests: they may use
+  // up to four times the capacity.
+  const bool urgent = std::holds_alternative<MessagesTask>(task) ||
+                      std::holds_alternative<UnreachableTask>(task) ||
+                      std::holds_alternative<AddReplicaTask>(task);
+  const size_t limit = urgent ? mailbox_.capacity() * 4 : mailbox_.capacity();
+  return mailbox_.Push(std::move(task), limit);
+}
+
+void Worker::Run() {
+  const auto tick = std::chrono::milliseconds(opts_.tick_ms);
+  next_tick_ = std::chrono::steady_clock::now() + tick;
+  std::vector<Task> tasks;
+  bool more = false;  // a replica still had work after the last round: do not wait
+  while (true) {
+    tasks.clear();
+    const auto deadline = more ? std::chrono::steady_clock::now() : next_tick_;
+    if (!mailbox_.DrainUntil(deadline, &tasks)) break;
+    for (Task& t : tasks) Dispatch(t);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_tick_) {
+      Tick();
+      next_tick_ += tick;
+      if (next_tick_ < now) next_tick_ = now + tick;  // fell behind: do not burst ticks
+    }
+    FlushRequests();
+    more = ProcessReadies();
+    stats_.rounds.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (auto& [id, r] : replicas_) {
+    FailAll(*r, Status::Timeout("node stopping: the outcome of the request is unknown"));
+  }
+}
+
+void Worker::Dispatch(Task& task) {
+  std::visit(
+      [this](auto& t) {
+        using T = std::decay_t<decltype(t)>;
+        if constexpr (std::is_same_v<T, MessagesTask>) {
+          HandleMessages(t);
+        } else if constexpr (std::is_same_v<T, ProposeTask>) {
+          HandlePropose(t);
+        } else if constexpr (std::is_same_v<T, ReadTask>) {
+          HandleRead(t);
+        } else if constexpr (std::is_same_v<T, UnreachableTask>) {
+          for (ShardId s : t.shards) {
+            if (Replica* r = Find(s)) r->raft->ReportUnreachable(t.to);
+          }
+        } else if constexpr (std::is_same_v<T, AddReplicaTask>) {
+          const ShardId id = t.replica->desc.id;
+          TESSERA_ASSERT(!replicas_.count(id), "replica added twice");
+          replicas_.emplace(id, std::move(t.replica));
+        }
+      },
+      task);
+}
+
+Replica* Worker::Find(ShardId shard) {
+  auto it = replicas_.find(shard);
+  return it == replicas_.end() ? nullptr : it->second.get();
+}
+
+void Worker::HandleMessages(MessagesTask& t) {
+  for (ShardMessage& sm : t.messages) {
+    Replica* r = Find(sm.shard);
+    if (r == nullptr) continue;  // creating replicas on demand comes with membership changes
+    const Status s = r->raft->Step(std::move(sm.msg));
+    if (!s.ok() && !s.Is(Status::Code::kProposalDropped)) {
+      Log().debug("shard {}: dropped a malformed raft message: {}", sm.shard.value(), s.ToString());
+    }
+  }
+}
+
+Status Worker::CheckEpoch(const Replica& r, const Epoch& epoch, RouteHint* hint) const {
+  if (epoch.version != r.desc.epoch.version || epoch.conf_version != r.desc.epoch.conf_version) {
+    hint->current = r.desc;
+    return Status::EpochNotMatch("request epoch differs from " + DescribeShard(r.desc));
+  }
+  return Status::OK();
+}
+
+void Worker::HandlePropose(ProposeTask& t) {
+  Replica* r = Find(t.shard);
+  if (r == nullptr) {
+    t.done(WriteResponse{Status::ShardNotFound("no replica of the shard on this node"), {}, {}});
+    return;
+  }
+  RouteHint hint;
+  Status s = CheckEpoch(*r, t.command.epoch, &hint);
+  if (s.ok() && r->raft->soft_state().role != raft::StateRole::kLeader) {
+    hint.leader = r->raft->soft_state().lead;
+    s = Status::NotLeader("this replica is not the leader");
+  }
+  if (s.ok()) {
+    for (const WriteOp& op : t.command.ops) {
+      const bool in = op.type == WriteOp::Type::kDeleteRange
+                          ? r->desc.ContainsRange(op.key, op.end_key)
+                          : r->desc.ContainsKey(op.key);
+      if (!in) {
+        hint.current = r->desc;
+        s = Status::KeyNotInShard("key outside " + DescribeShard(r->desc));
+        break;
+      }
+    }
+  }
+  if (!s.ok()) {
+    t.done(WriteResponse{std::move(s), std::move(hint), {}});
+    return;
+  }
+  if (r->round_writes.empty() && r->round_reads.empty()) touched_.push_back(r);
+  r->round_writes.push_back(std::move(t));
+}
+
+void Worker::HandleRead(ReadTask& t) {
+  Replica* r = Find(t.request.shard);
+  if (r == nullptr) {
+    t.done(ReadResponse{Status::ShardNotFound("no replica of the shard on this node"), {}});
+    return;
+  }
+  RouteHint hint;
+  Status s = CheckEpoch(*r, t.request.epoch, &hint);
+  const ReadRequest& q = t.request;
+  if (s.ok()) {
+    const bool in =
+        q.point ? r->desc.ContainsKey(q.start_key) : r->desc.ContainsRange(q.start_key, q.end_key);
+    if (!in) {
+      hint.current = r->desc;
+      s = Status::KeyNotInShard("read outside " + DescribeShard(r->desc));
+    }
+  }
+  if (s.ok() && q.consistency == ReadConsistency::kStrong &&
+      r->raft->soft_state().role != raft::StateRole::kLeader) {
+    hint.leader = r->raft->soft_state().lead;
+    s = Status::NotLeader("strong reads are served by the leader");
+  }
+  if (!s.ok()) {
+    t.done(ReadResponse{std::move(s), std::move(hint)});
+    return;
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  t.shard_end_key = r->desc.end_key;
+  if (q.consistency == ReadConsistency::kStale && r->fresh_as_of_ms >= 0 &&
+      now_ms - r->fresh_as_of_ms <= static_cast<int64_t>(q.max_staleness_ms)) {
+    t.done(ReadResponse{Status::OK(), {}, t.shard_end_key});
+    return;
+  }
+  t.issued_ms = now_ms;
+  if (r->round_writes.empty() && r->round_reads.empty()) touched_.push_back(r);
+  r->round_reads.push_back(std::move(t));
+}
+
+void Worker::Tick() {
+  // Raft drops a read index request silently when no leader is known or the leader steps down:
+  // ask again every election timeout, and give up (Timeout; the client retries elsewhere) after
+  // several.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  const int64_t election_ms = static_cast<int64_t>(opts_.election_ticks) * opts_.tick_ms;
+  for (auto& [id, r] : replicas_) {
+    r->raft->Tick();
+    // Writes not applied in time: the outcome is unknown (the entry may still commit), so the
+    // answer is Timeout, never a failure.
+    for (auto& w : r->pending_writes) {
+      if (w.done && now_ms - w.proposed_ms > opts_.write_timeout_ms) {
+        w.done(WriteResponse{Status::Timeout("not applied in time; the outcome is unknown"),
+                             RouteHint{r->raft->soft_state().lead, std::nullopt},
+                             {}});
+        w.done = nullptr;
+      }
+    }
+    for (auto it = r->reads_awaiting_index.begin(); it != r->reads_awaiting_index.end();) {
+      Replica::ReadIndexRequest& req = it->second;
+      if (now_ms - req.tasks.front().issued_ms > kReadIndexAttempts * election_ms) {
+        for (ReadTask& t : req.tasks) {
+          t.done(ReadResponse{Status::Timeout("no read index from a leader in time"),
+                              RouteHint{r->raft->soft_state().lead, std::nullopt}});
+        }
+        it = r->reads_awaiting_index.erase(it);
+        continue;
+      }
+      if (now_ms - req.requested_ms > election_ms) {
+        req.requested_ms = now_ms;
+        r->raft->ReadIndex(it->first);
+      }
+      ++it;
+    }
+  }
+}
+
+void Worker::FailAll(Replica& r, const Status& s) {
+  for (auto& w : r.pending_writes) {
+    if (w.done) w.done(WriteResponse{s, {}, {}});
+  }
+  r.pending_writes.clear();
+  for (auto& w : r.round_writes) w.done(WriteResponse{s, {}, {}});
+  r.round_writes.clear();
+  const Status rs = Status::Unavailable("node stopping");
+  for (auto& rt : r.round_reads) rt.done(ReadResponse{rs, {}});
+  r.round_reads.clear();
+  for (auto& [ctx, req] : r.reads_awaiting_index) {
+    for (auto& rt : req.tasks) rt.done(ReadResponse{rs, {}});
+  }
+  r.reads_awaiting_index.clear();
+  for (auto& [idx, rt] : r.reads_awaiting_apply) rt.done(ReadResponse{rs, {}});
+  r.reads_awaiting_apply.clear();
+}
+
+}  // namespace tessera::multiraft

@@ -1,0 +1,124 @@
+// Worker: one thread driving many replicas in rounds (shared/style.md, item 8; tikv's
+// batch-system PollHandler).
+//
+// One round:
+//   1. drain the mailbox: Raft messages are stepped at once; writes and reads are gathered per
+//      replica; ticks are due every tick_ms;
+//   2. per replica, one ProposeBatch for all its writes and one ReadIndex for all its reads;
+//   3. collect every replica's Ready: send the messages that may go before persisting (the
+//      leader's appends, in parallel with its own fsync), and gather every replica's entries and
+//      hard state into ONE log-store write with ONE fsync;
+//   4. send the messages that needed persistence, grouped by destination node;
+//   5. apply committed entries of every replica in ONE engine batch with their apply states,
+//      answer the writes and the reads that are now safe, Advance.
+//
+// Thread safety: Submit* and Stop are thread-safe; everything else runs on the worker thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "multiraft/mailbox.h"
+#include "multiraft/options.h"
+#include "multiraft/replica.h"
+#include "multiraft/transport.h"
+#include "raft/raw_node.h"
+#include "storage/engine.h"
+#include "storage/raft_log_store.h"
+
+namespace tessera::multiraft {
+
+struct MessagesTask {
+  std::vector<ShardMessage> messages;
+};
+struct UnreachableTask {
+  NodeId to;
+  std::vector<ShardId> shards;
+};
+// Installs a replica recovered or bootstrapped by the node (before or while running).
+struct AddReplicaTask {
+  std::unique_ptr<Replica> replica;
+};
+using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask>;
+
+// Counters, read by tests, benchmarks and /metrics.
+struct WorkerStats {
+  std::atomic<uint64_t> rounds{0};
+  std::atomic<uint64_t> log_writes{0};
+  std::atomic<uint64_t> log_syncs{0};
+  std::atomic<uint64_t> entries_persisted{0};
+  std::atomic<uint64_t> entries_applied{0};
+  std::atomic<uint64_t> messages_sent{0};
+  std::atomic<uint64_t> batches_sent{0};
+};
+
+class Worker {
+ public:
+  // Election timeouts a read waits for its read index before it is answered with Timeout.
+  static constexpr int kReadIndexAttempts = 5;
+
+  Worker(int index, const NodeOptions& opts, storage::Engine* engine, storage::LogStore* log_store,
+         Transport* transport);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Start();
+  // Stops the thread after the current round; requests still waiting get Timeout (their
+  // outcome is unknown) or Unavailable. Idempotent.
+  void Stop();
+
+  // Queues a task. Requests beyond the mailbox capacity are refused (false); Raft messages get
+  // a larger allowance and are dropped (like lost packets) beyond it.
+  bool Submit(Task task);
+
+  const WorkerStats& stats() const { return stats_; }
+
+ private:
+  void Run();
+  void Dispatch(Task& task);
+  void HandleMessages(MessagesTask& t);
+  void HandlePropose(ProposeTask& t);
+  void HandleRead(ReadTask& t);
+  void Tick();
+  Replica* Find(ShardId shard);
+
+  // Round phases (worker_round.cc).
+  void FlushRequests();
+  void ProposeWrites(Replica& r);
+  void RequestReads(Replica& r);
+  bool ProcessReadies();
+  void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch,
+                      std::vector<std::pair<WriteCallback, WriteResponse>>* answers);
+  void HandleReadStates(Replica& r, const std::vector<raft::ReadState>& states);
+  void ReleaseReads(Replica& r);
+  void Send(std::map<NodeId, RaftBatch>& outbox);
+  void Enqueue(std::map<NodeId, RaftBatch>& outbox, const Replica& r, raft::Message m);
+  void FailAll(Replica& r, const Status& s);
+
+  // Errors answered before proposing or reading.
+  Status CheckEpoch(const Replica& r, const Epoch& epoch, RouteHint* hint) const;
+
+  const int index_;
+  const NodeOptions opts_;
+  storage::Engine* const engine_;
+  storage::LogStore* const log_store_;
+  Transport* const transport_;
+  Mailbox<Task> mailbox_;
+  std::thread thread_;
+  std::atomic<bool> started_{false};
+  WorkerStats stats_;
+
+  // Worker-thread state.
+  std::map<ShardId, std::unique_ptr<Replica>> replicas_;
+  std::vector<Replica*> touched_;  // replicas with requests this round
+  std::chrono::steady_clock::time_point next_tick_;
+  uint64_t read_seq_ = 0;
+};
+
+}  // namespace tessera::multiraft

@@ -1,0 +1,217 @@
+// The phases of a worker round after the mailbox is drained: batch the requests, persist every
+// replica's Ready with one log write (one fsync), send, apply in one engine batch, answer.
+#include "common/logging.h"
+#include "multiraft/apply.h"
+#include "multiraft/worker.h"
+
+namespace tessera::multiraft {
+
+void Worker::FlushRequests() {
+  for (Replica* r : touched_) {
+    ProposeWrites(*r);
+    RequestReads(*r);
+  }
+  touched_.clear();
+}
+
+void Worker::ProposeWrites(Replica& r) {
+  if (r.round_writes.empty()) return;
+  std::vector<ProposeTask> writes = std::exchange(r.round_writes, {});
+  if (r.raft->soft_state().role != raft::StateRole::kLeader) {
+    // Deposed by a message earlier in this round.
+    for (auto& w : writes) {
+      w.done(WriteResponse{Status::NotLeader("this replica is not the leader"),
+                           RouteHint{r.raft->soft_state().lead, std::nullopt},
+                           {}});
+    }
+    return;
+  }
+  std::vector<std::string> data;
+  std::vector<WriteCallback> callbacks;
+  data.reserve(writes.size());
+  for (auto& w : writes) {
+    std::string bytes = EncodeWriteCommand(w.command);
+    if (bytes.size() > opts_.max_command_bytes) {
+      w.done(
+          WriteResponse{Status::InvalidArgument("command larger than max_command_bytes"), {}, {}});
+      continue;
+    }
+    data.push_back(std::move(bytes));
+    callbacks.push_back(std::move(w.done));
+  }
+  if (data.empty()) return;
+  // Proposals are batched per shard per round: one append, one message per follower.
+  const LogIndex first = r.raft->LastIndex().next();
+  const Term term = r.raft->term();
+  const Status s = r.raft->ProposeBatch(std::move(data));
+  if (!s.ok()) {
+    for (auto& cb : callbacks) cb(WriteResponse{s, {}, {}});
+    return;
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  for (size_t i = 0; i < callbacks.size(); ++i) {
+    r.pending_writes.push_back(
+        Replica::PendingWrite{first + i, term, std::move(callbacks[i]), now_ms});
+  }
+}
+
+void Worker::RequestReads(Replica& r) {
+  if (r.round_reads.empty()) return;
+  // One read index serves every read of the round (thesis, section 6.4: reads can be batched).
+  std::string ctx = std::to_string(index_) + ":" + std::to_string(++read_seq_);
+  Replica::ReadIndexRequest& req = r.reads_awaiting_index[ctx];
+  req.tasks = std::exchange(r.round_reads, {});
+  req.requested_ms = req.tasks.front().issued_ms;
+  r.raft->ReadIndex(std::move(ctx));
+}
+
+void Worker::Enqueue(std::map<NodeId, RaftBatch>& outbox, const Replica& r, raft::Message m) {
+  RaftBatch& b = outbox[m.to];
+  b.from = opts_.node_id;
+  b.to = m.to;
+  // The descriptor travels with every message for now (the transport requires one); it lets a
+  // node create a replica it lacks once membership changes land.
+  b.messages.push_back(ShardMessage{r.desc.id, std::move(m), r.desc});
+}
+
+void Worker::Send(std::map<NodeId, RaftBatch>& outbox) {
+  for (auto& [to, batch] : outbox) {
+    stats_.messages_sent.fetch_add(batch.messages.size(), std::memory_order_relaxed);
+    stats_.batches_sent.fetch_add(1, std::memory_order_relaxed);
+    transport_->Send(std::move(batch));
+  }
+  outbox.clear();
+}
+
+bool Worker::ProcessReadies() {
+  struct Item {
+    Replica* replica;
+    raft::Ready rd;
+  };
+  std::vector<Item> items;
+  storage::LogWriteBatch log_batch;
+  bool sync = false;
+  std::map<NodeId, RaftBatch> outbox;
+  for (auto& [id, r] : replicas_) {
+    if (!r->raft->HasReady()) continue;
+    raft::Ready rd = r->raft->GetReady();
+    // The leader's appends go out now, in parallel with its own fsync (thesis, section 10.2.1).
+    for (auto& m : rd.messages) Enqueue(outbox, *r, std::move(m));
+    TESSERA_ASSERT(!rd.snapshot, "receiving shard snapshots is not supported yet");
+    if (!rd.entries.empty()) {
+      stats_.entries_persisted.fetch_add(rd.entries.size(), std::memory_order_relaxed);
+      log_batch.Append(id, std::move(rd.entries));
+    }
+    if (rd.hard_state) log_batch.SetHardState(id, *rd.hard_state);
+    sync = sync || rd.must_sync;
+    items.push_back(Item{r.get(), std::move(rd)});
+  }
+  if (items.empty()) return false;
+  Send(outbox);
+  if (!log_batch.empty()) {
+    // Group commit: every replica's entries and hard state of this round, one write, one fsync.
+    const bool do_sync = sync && opts_.sync_log;
+    const Status s = log_store_->Write(log_batch, storage::LogWriteOptions{.sync = do_sync});
+    TESSERA_ASSERT(s.ok(), ("raft log write failed: " + s.ToString()).c_str());
+    stats_.log_writes.fetch_add(1, std::memory_order_relaxed);
+    if (do_sync) stats_.log_syncs.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (auto& it : items) {
+    for (auto& m : it.rd.persisted_messages) Enqueue(outbox, *it.replica, std::move(m));
+  }
+  Send(outbox);
+  ApplyBatch apply(engine_);
+  std::vector<std::pair<WriteCallback, WriteResponse>> answers;
+  for (auto& it : items) ApplyCommitted(*it.replica, it.rd, apply, &answers);
+  const Status s = apply.Commit();
+  TESSERA_ASSERT(s.ok(), ("apply write failed: " + s.ToString()).c_str());
+  for (auto& [cb, resp] : answers) cb(std::move(resp));
+  bool more = false;
+  for (auto& it : items) {
+    HandleReadStates(*it.replica, it.rd.read_states);
+    it.replica->raft->Advance();
+    ReleaseReads(*it.replica);
+    more = more || it.replica->raft->HasReady();
+  }
+  return more;
+}
+
+void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch,
+                            std::vector<std::pair<WriteCallback, WriteResponse>>* answers) {
+  if (rd.committed_entries.empty()) return;
+  for (const raft::Entry& e : rd.committed_entries) {
+    // Writes are identified by (index, term): an entry at our index with another term means our
+    // proposal was replaced by another leader's entry and was never applied.
+    std::optional<Replica::PendingWrite> mine;
+    while (!r.pending_writes.empty() && r.pending_writes.front().index <= e.index) {
+      Replica::PendingWrite w = std::move(r.pending_writes.front());
+      r.pending_writes.pop_front();
+      if (!w.done) continue;  // already answered with Timeout
+      if (w.index == e.index && w.term == e.term) {
+        mine = std::move(w);
+      } else {
+        answers->emplace_back(std::move(w.done),
+                              WriteResponse{Status::ProposalDropped(
+                                                "replaced by another leader's entry; not applied"),
+                                            {},
+                                            {}});
+      }
+    }
+    WriteResponse resp;
+    if (e.type == raft::EntryType::kConfChange) {
+      auto cc = raft::DecodeConfChange(e.data);
+      if (cc.ok()) {
+        auto cs = r.raft->ApplyConfChange(*cc);
+        if (cs.ok()) {
+          r.apply.conf_state = *cs;
+          r.desc.voters = cs->voters;
+          r.desc.learners = cs->learners;
+          ++r.desc.epoch.conf_version;
+          batch.SetDescriptor(r.desc);
+        }
+      }
+    } else if (!e.data.empty()) {
+      auto cmd = DecodeWriteCommand(e.data);
+      if (!cmd.ok()) {
+        // Every replica refuses the same bytes the same way: the state machines stay equal.
+        Log().error("shard {}: undecodable command at index {}: {}", r.desc.id.value(),
+                    e.index.value(), cmd.status().ToString());
+        resp.status = cmd.status();
+      } else {
+        resp.status = batch.ApplyWrite(r.desc, *cmd, &resp.results);
+        TESSERA_ASSERT(
+            !resp.status.Is(Status::Code::kIOError) && !resp.status.Is(Status::Code::kCorruption),
+            "the engine failed while applying");
+        if (resp.status.Is(Status::Code::kEpochNotMatch)) resp.hint.current = r.desc;
+      }
+      stats_.entries_applied.fetch_add(1, std::memory_order_relaxed);
+    }
+    r.apply.applied_index = e.index;
+    r.apply.applied_term = e.term;
+    if (mine) answers->emplace_back(std::move(mine->done), std::move(resp));
+  }
+  batch.SetApplyState(r.desc.id, r.apply);
+}
+
+void Worker::HandleReadStates(Replica& r, const std::vector<raft::ReadState>& states) {
+  for (const raft::ReadState& rs : states) {
+    auto it = r.reads_awaiting_index.find(rs.request_ctx);
+    if (it == r.reads_awaiting_index.end()) continue;
+    for (ReadTask& t : it->second.tasks) r.reads_awaiting_apply.emplace(rs.index, std::move(t));
+    r.reads_awaiting_index.erase(it);
+  }
+}
+
+void Worker::ReleaseReads(Replica& r) {
+  while (!r.reads_awaiting_apply.empty() &&
+         r.reads_awaiting_apply.begin()->first <= r.apply.applied_index) {
+    ReadTask t = std::move(r.reads_awaiting_apply.begin()->second);
+    r.reads_awaiting_apply.erase(r.reads_awaiting_apply.begin());
+    r.fresh_as_of_ms = std::max(r.fresh_as_of_ms, t.issued_ms);
+    t.done(ReadResponse{Status::OK(), {}, t.shard_end_key});
+  }
+}
+
+}  // namespace tessera::multiraft
