@@ -1,11 +1,12 @@
 // The one `tessera` binary: server | pd | ctl | playground | bench.
 //
-// Today only --version and help do work; the other subcommands are registered so that their
-// flags have a home, and each says plainly that it is not built yet (exit code 2).
+// `server` runs a node; pd, ctl, playground and bench are registered so that their flags have a
+// home, and each says plainly that it is not built yet (exit code 2).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
+#include "cmd/server_cmd.h"
 #include "cmd/version.h"
 
 namespace {
@@ -32,8 +33,10 @@ int main(int argc, char** argv) {
     const char* name;
     const char* what;
   };
+  tessera::cmd::ServerFlags server_flags;
+  auto* server = tessera::cmd::AddServerCommand(&app, &server_flags);
+
   const Sub subs[] = {
-      {"server", "Run a node: a process hosting shard replicas"},
       {"pd", "Run a placement driver (PD) member"},
       {"ctl", "Administer a cluster and run key-value commands"},
       {"playground", "Start PD and three nodes on loopback"},
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
     std::printf("%s", sub->help().c_str());
     return 0;
   }
+  if (server->parsed()) return tessera::cmd::RunServer(server_flags);
   for (const auto& s : subs) {
     if (app.got_subcommand(s.name)) return NotYet(s.name);
   }

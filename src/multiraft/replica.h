@@ -84,6 +84,9 @@ struct Replica {
   std::map<std::string, ReadIndexRequest> reads_awaiting_index;
   std::multimap<LogIndex, ReadTask> reads_awaiting_apply;
 
+  // In the worker's active list this round (it got input, or still has work).
+  bool active = false;
+
   // Stale reads: the applied state is known to be at least as fresh as this time (ms on the
   // steady clock): the issue time of the newest satisfied read index.
   int64_t fresh_as_of_ms = -1;

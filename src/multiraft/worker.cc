@@ -74,12 +74,17 @@ void Worker::Dispatch(Task& task) {
           HandleRead(t);
         } else if constexpr (std::is_same_v<T, UnreachableTask>) {
           for (ShardId s : t.shards) {
-            if (Replica* r = Find(s)) r->raft->ReportUnreachable(t.to);
+            if (Replica* r = Find(s)) {
+              r->raft->ReportUnreachable(t.to);
+              Activate(r);
+            }
           }
         } else if constexpr (std::is_same_v<T, AddReplicaTask>) {
           const ShardId id = t.replica->desc.id;
           TESSERA_ASSERT(!replicas_.count(id), "replica added twice");
+          Replica* r = t.replica.get();
           replicas_.emplace(id, std::move(t.replica));
+          Activate(r);
         }
       },
       task);
@@ -94,6 +99,7 @@ void Worker::HandleMessages(MessagesTask& t) {
   for (ShardMessage& sm : t.messages) {
     Replica* r = Find(sm.shard);
     if (r == nullptr) continue;  // creating replicas on demand comes with membership changes
+    Activate(r);
     const Status s = r->raft->Step(std::move(sm.msg));
     if (!s.ok() && !s.Is(Status::Code::kProposalDropped)) {
       Log().debug("shard {}: dropped a malformed raft message: {}", sm.shard.value(), s.ToString());
@@ -191,6 +197,7 @@ void Worker::Tick() {
   const int64_t election_ms = static_cast<int64_t>(opts_.election_ticks) * opts_.tick_ms;
   for (auto& [id, r] : replicas_) {
     r->raft->Tick();
+    Activate(r.get());
     // Writes not applied in time: the outcome is unknown (the entry may still commit), so the
     // answer is Timeout, never a failure.
     for (auto& w : r->pending_writes) {

@@ -117,6 +117,15 @@ class Worker {
   // Worker-thread state.
   std::map<ShardId, std::unique_ptr<Replica>> replicas_;
   std::vector<Replica*> touched_;  // replicas with requests this round
+  // Replicas that may have a Ready this round: only these are visited, so a round costs what
+  // its traffic costs, not the number of replicas.
+  std::vector<Replica*> active_;
+  void Activate(Replica* r) {
+    if (!r->active) {
+      r->active = true;
+      active_.push_back(r);
+    }
+  }
   std::chrono::steady_clock::time_point next_tick_;
   uint64_t read_seq_ = 0;
 };

@@ -10,6 +10,7 @@ void Worker::FlushRequests() {
   for (Replica* r : touched_) {
     ProposeWrites(*r);
     RequestReads(*r);
+    Activate(r);
   }
   touched_.clear();
 }
@@ -94,8 +95,11 @@ bool Worker::ProcessReadies() {
   storage::LogWriteBatch log_batch;
   bool sync = false;
   std::map<NodeId, RaftBatch> outbox;
-  for (auto& [id, r] : replicas_) {
+  std::vector<Replica*> active = std::exchange(active_, {});
+  for (Replica* r : active) r->active = false;
+  for (Replica* r : active) {
     if (!r->raft->HasReady()) continue;
+    const ShardId id = r->desc.id;
     raft::Ready rd = r->raft->GetReady();
     // The leader's appends go out now, in parallel with its own fsync (thesis, section 10.2.1).
     for (auto& m : rd.messages) Enqueue(outbox, *r, std::move(m));
@@ -106,7 +110,7 @@ bool Worker::ProcessReadies() {
     }
     if (rd.hard_state) log_batch.SetHardState(id, *rd.hard_state);
     sync = sync || rd.must_sync;
-    items.push_back(Item{r.get(), std::move(rd)});
+    items.push_back(Item{r, std::move(rd)});
   }
   if (items.empty()) return false;
   Send(outbox);
@@ -133,7 +137,10 @@ bool Worker::ProcessReadies() {
     HandleReadStates(*it.replica, it.rd.read_states);
     it.replica->raft->Advance();
     ReleaseReads(*it.replica);
-    more = more || it.replica->raft->HasReady();
+    if (it.replica->raft->HasReady()) {
+      Activate(it.replica);  // e.g. the leader's own ack advanced the commit index
+      more = true;
+    }
   }
   return more;
 }

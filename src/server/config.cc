@@ -1,0 +1,153 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <set>
+// Parse errors are values here, not exceptions (shared/style.md, item 5).
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+namespace tessera::server {
+namespace {
+
+Status Unknown(const toml::table& t, const std::set<std::string>& known, const std::string& where) {
+  for (const auto& [k, v] : t) {
+    if (!known.count(std::string(k.str()))) {
+      return Status::InvalidArgument("config: unknown key '" + where + std::string(k.str()) + "'");
+    }
+  }
+  return Status::OK();
+}
+
+template <typename T>
+Status Read(const toml::table& t, const char* key, T* out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::OK();
+  if constexpr (std::is_same_v<T, bool>) {
+    auto v = n->value<bool>();
+    if (!v) return Status::InvalidArgument(std::string("config: ") + key + " must be a boolean");
+    *out = *v;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    auto v = n->value<std::string>();
+    if (!v) return Status::InvalidArgument(std::string("config: ") + key + " must be a string");
+    *out = *v;
+  } else {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0) {
+      return Status::InvalidArgument(std::string("config: ") + key +
+                                     " must be a non-negative integer");
+    }
+    *out = static_cast<T>(*v);
+  }
+  return Status::OK();
+}
+
+Status ParseTable(const toml::table& root, ServerConfig* c) {
+  TESSERA_RETURN_IF_ERROR(Unknown(
+      root,
+      {"node_id", "data_dir", "listen", "initial_cluster", "engine", "log_level", "raft", "limits"},
+      ""));
+  uint64_t id = 0;
+  TESSERA_RETURN_IF_ERROR(Read(root, "node_id", &id));
+  if (id != 0) c->node_id = NodeId(id);
+  TESSERA_RETURN_IF_ERROR(Read(root, "data_dir", &c->data_dir));
+  TESSERA_RETURN_IF_ERROR(Read(root, "listen", &c->listen));
+  TESSERA_RETURN_IF_ERROR(Read(root, "initial_cluster", &c->initial_cluster));
+  TESSERA_RETURN_IF_ERROR(Read(root, "engine", &c->engine));
+  TESSERA_RETURN_IF_ERROR(Read(root, "log_level", &c->log_level));
+  multiraft::NodeOptions& n = c->node;
+  if (const toml::table* raft = root["raft"].as_table()) {
+    TESSERA_RETURN_IF_ERROR(Unknown(
+        *raft,
+        {"workers", "tick_ms", "election_ticks", "heartbeat_ticks", "lease_reads", "sync_log"},
+        "raft."));
+    TESSERA_RETURN_IF_ERROR(Read(*raft, "workers", &n.workers));
+    TESSERA_RETURN_IF_ERROR(Read(*raft, "tick_ms", &n.tick_ms));
+    TESSERA_RETURN_IF_ERROR(Read(*raft, "election_ticks", &n.election_ticks));
+    TESSERA_RETURN_IF_ERROR(Read(*raft, "heartbeat_ticks", &n.heartbeat_ticks));
+    TESSERA_RETURN_IF_ERROR(Read(*raft, "lease_reads", &n.lease_reads));
+    TESSERA_RETURN_IF_ERROR(Read(*raft, "sync_log", &n.sync_log));
+  }
+  if (const toml::table* limits = root["limits"].as_table()) {
+    TESSERA_RETURN_IF_ERROR(Unknown(*limits,
+                                    {"mailbox_capacity", "max_command_bytes",
+                                     "max_uncommitted_bytes", "max_msg_bytes", "write_timeout_ms"},
+                                    "limits."));
+    TESSERA_RETURN_IF_ERROR(Read(*limits, "mailbox_capacity", &n.mailbox_capacity));
+    TESSERA_RETURN_IF_ERROR(Read(*limits, "max_command_bytes", &n.max_command_bytes));
+    TESSERA_RETURN_IF_ERROR(Read(*limits, "max_uncommitted_bytes", &n.max_uncommitted_bytes));
+    TESSERA_RETURN_IF_ERROR(Read(*limits, "max_msg_bytes", &n.max_msg_bytes));
+    TESSERA_RETURN_IF_ERROR(Read(*limits, "write_timeout_ms", &n.write_timeout_ms));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::map<NodeId, std::string>> ServerConfig::InitialCluster() const {
+  std::map<NodeId, std::string> out;
+  std::string_view rest = initial_cluster;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const size_t eq = item.find('=');
+    uint64_t id = 0;
+    if (eq == std::string_view::npos ||
+        std::from_chars(item.data(), item.data() + eq, id).ptr != item.data() + eq || id == 0 ||
+        eq + 1 >= item.size()) {
+      return Status::InvalidArgument("initial_cluster: expected id=host:port items, got '" +
+                                     std::string(item) + "'");
+    }
+    if (!out.emplace(NodeId(id), std::string(item.substr(eq + 1))).second) {
+      return Status::InvalidArgument("initial_cluster: node " + std::to_string(id) + " twice");
+    }
+  }
+  return out;
+}
+
+Status ServerConfig::Validate() const {
+  if (!node_id) return Status::InvalidArgument("config: node_id is required (non-zero)");
+  if (data_dir.empty() && engine != "memory") {
+    return Status::InvalidArgument("config: data_dir is required");
+  }
+  if (listen.find(':') == std::string::npos) {
+    return Status::InvalidArgument("config: listen must be host:port");
+  }
+  if (engine != "rocksdb" && engine != "lmdb" && engine != "memory") {
+    return Status::InvalidArgument("config: engine must be rocksdb, lmdb or memory");
+  }
+  auto cluster = InitialCluster();
+  if (!cluster.ok()) return cluster.status();
+  if (!cluster->empty() && !cluster->count(node_id)) {
+    return Status::InvalidArgument("config: initial_cluster does not list this node's id");
+  }
+  multiraft::NodeOptions n = node;
+  n.node_id = node_id;
+  return n.Validate();
+}
+
+Result<ServerConfig> ParseServerConfig(std::string_view text) {
+  toml::parse_result parsed = toml::parse(text);
+  if (!parsed) {
+    return Status::InvalidArgument("config: " + std::string(parsed.error().description()) +
+                                   " at line " +
+                                   std::to_string(parsed.error().source().begin.line));
+  }
+  ServerConfig c;
+  TESSERA_RETURN_IF_ERROR(ParseTable(parsed.table(), &c));
+  return c;
+}
+
+Result<ServerConfig> LoadServerConfig(const std::string& path) {
+  toml::parse_result parsed = toml::parse_file(path);
+  if (!parsed) {
+    return Status::InvalidArgument("config " + path + ": " +
+                                   std::string(parsed.error().description()) + " at line " +
+                                   std::to_string(parsed.error().source().begin.line));
+  }
+  ServerConfig c;
+  TESSERA_RETURN_IF_ERROR(ParseTable(parsed.table(), &c));
+  return c;
+}
+
+}  // namespace tessera::server

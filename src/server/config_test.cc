@@ -1,0 +1,64 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+namespace tessera::server {
+namespace {
+
+TEST(ServerConfig, ParsesEveryTableAndValidates) {
+  auto c = ParseServerConfig(R"(
+node_id = 2
+data_dir = "/tmp/x"
+listen = "127.0.0.1:7000"
+initial_cluster = "1=127.0.0.1:7001,2=127.0.0.1:7000"
+engine = "lmdb"
+[raft]
+workers = 3
+tick_ms = 50
+lease_reads = false
+[limits]
+write_timeout_ms = 2000
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->node_id, NodeId(2));
+  EXPECT_EQ(c->engine, "lmdb");
+  EXPECT_EQ(c->node.workers, 3);
+  EXPECT_EQ(c->node.tick_ms, 50);
+  EXPECT_FALSE(c->node.lease_reads);
+  EXPECT_EQ(c->node.write_timeout_ms, 2000);
+  EXPECT_TRUE(c->Validate().ok());
+  auto cluster = c->InitialCluster();
+  ASSERT_TRUE(cluster.ok());
+  EXPECT_EQ(cluster->at(NodeId(1)), "127.0.0.1:7001");
+}
+
+TEST(ServerConfig, RefusesBadInputWithClearErrors) {
+  auto typo = ParseServerConfig("node_id = 1\nnode_idd = 2\n");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("node_idd"), std::string_view::npos);
+  auto typo_in_table = ParseServerConfig("[raft]\nworkerz = 2\n");
+  ASSERT_FALSE(typo_in_table.ok());
+  EXPECT_NE(typo_in_table.status().message().find("raft.workerz"), std::string_view::npos);
+  EXPECT_FALSE(ParseServerConfig("node_id = \"one\"").ok());
+  EXPECT_FALSE(ParseServerConfig("node_id = -1").ok());
+  EXPECT_FALSE(ParseServerConfig("node_id = [").ok());
+
+  ServerConfig c;
+  EXPECT_TRUE(c.Validate().Is(Status::Code::kInvalidArgument));  // no node id
+  c.node_id = NodeId(1);
+  c.data_dir = "/tmp/x";
+  EXPECT_TRUE(c.Validate().ok());
+  c.initial_cluster = "2=127.0.0.1:1";  // does not list this node
+  EXPECT_FALSE(c.Validate().ok());
+  c.initial_cluster = "1=a:1,1=b:2";  // duplicate id
+  EXPECT_FALSE(c.Validate().ok());
+  c.initial_cluster = "1=a:1";
+  c.engine = "leveldb";
+  EXPECT_FALSE(c.Validate().ok());
+  c.engine = "rocksdb";
+  c.node.heartbeat_ticks = 20;  // not below election_ticks
+  EXPECT_FALSE(c.Validate().ok());
+}
+
+}  // namespace
+}  // namespace tessera::server

@@ -1,0 +1,333 @@
+#include "server/kv_service.h"
+
+#include "storage/engine.h"
+
+namespace tessera::server {
+
+using multiraft::ReadConsistency;
+using multiraft::WriteCommand;
+using multiraft::WriteOp;
+using storage::Cf;
+
+void ToProtoShard(const multiraft::ShardDescriptor& d, v1::ShardDescriptor* out) {
+  out->set_id(d.id.value());
+  out->set_start_key(d.start_key);
+  out->set_end_key(d.end_key);
+  out->mutable_epoch()->set_conf_version(d.epoch.conf_version);
+  out->mutable_epoch()->set_version(d.epoch.version);
+  for (NodeId v : d.voters) out->add_voters(v.value());
+  for (NodeId l : d.learners) out->add_learners(l.value());
+}
+
+void ToProtoError(const Status& s, const multiraft::RouteHint& hint, ShardId shard,
+                  v1::Error* out) {
+  out->set_message(s.ToString());
+  switch (s.code()) {
+    case Status::Code::kNotLeader: {
+      auto* e = out->mutable_not_leader();
+      e->set_shard_id(shard.value());
+      e->set_leader_node_id(hint.leader.value());
+      break;
+    }
+    case Status::Code::kEpochNotMatch: {
+      auto* e = out->mutable_epoch_not_match();
+      if (hint.current) ToProtoShard(*hint.current, e->add_current_shards());
+      break;
+    }
+    case Status::Code::kKeyNotInShard: {
+      auto* e = out->mutable_key_not_in_shard();
+      e->set_shard_id(shard.value());
+      if (hint.current) {
+        e->set_start_key(hint.current->start_key);
+        e->set_end_key(hint.current->end_key);
+      }
+      break;
+    }
+    case Status::Code::kShardNotFound:
+      out->mutable_shard_not_found()->set_shard_id(shard.value());
+      break;
+    case Status::Code::kBusy:
+      out->mutable_server_is_busy()->set_reason(std::string(s.message()));
+      break;
+    case Status::Code::kProposalDropped:
+      out->mutable_proposal_dropped()->set_reason(std::string(s.message()));
+      break;
+    case Status::Code::kTimeout:
+      out->mutable_timeout();
+      break;
+    case Status::Code::kInvalidArgument:
+      out->mutable_invalid_argument()->set_message(std::string(s.message()));
+      break;
+    default:
+      // Anything else (Unavailable while stopping, an engine error) is retryable and its outcome
+      // unknown for writes: report it as a timeout, which clients treat that way.
+      out->mutable_timeout();
+      break;
+  }
+}
+
+namespace {
+
+multiraft::Epoch FromProto(const v1::ShardEpoch& e) {
+  return multiraft::Epoch{e.conf_version(), e.version()};
+}
+
+ReadConsistency FromProto(v1::ReadConsistency c) {
+  switch (c) {
+    case v1::READ_CONSISTENCY_FOLLOWER:
+      return ReadConsistency::kFollower;
+    case v1::READ_CONSISTENCY_STALE:
+      return ReadConsistency::kStale;
+    default:
+      return ReadConsistency::kStrong;
+  }
+}
+
+Status CheckHeader(const v1::RequestHeader& h) {
+  if (h.shard_id() == 0) return Status::InvalidArgument("request header: shard_id is required");
+  if (!h.has_epoch()) return Status::InvalidArgument("request header: epoch is required");
+  return Status::OK();
+}
+
+template <typename Resp>
+grpc::ServerUnaryReactor* FinishWithError(grpc::CallbackServerContext* ctx, const Status& s,
+                                          ShardId shard, Resp* resp) {
+  ToProtoError(s, {}, shard, resp->mutable_error());
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace
+
+int KvService::Drain(int timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  draining_ = true;
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return inflight_ == 0; });
+  return inflight_;
+}
+
+void KvService::Done() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--inflight_ == 0) cv_.notify_all();
+}
+
+template <typename Resp>
+bool KvService::Admit(grpc::CallbackServerContext* ctx, const v1::RequestHeader& header, Resp* resp,
+                      grpc::ServerUnaryReactor** reactor) {
+  *reactor = ctx->DefaultReactor();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!draining_) {
+      ++inflight_;
+      return true;
+    }
+  }
+  ToProtoError(Status::Busy("node shutting down"), {}, ShardId(header.shard_id()),
+               resp->mutable_error());
+  (*reactor)->Finish(grpc::Status::OK);
+  return false;
+}
+
+template <typename Resp>
+grpc::ServerUnaryReactor* KvService::Propose(
+    grpc::CallbackServerContext* ctx, const v1::RequestHeader& header, WriteCommand cmd, Resp* resp,
+    std::function<void(const multiraft::WriteResponse&)> fill) {
+  const ShardId shard(header.shard_id());
+  if (Status s = CheckHeader(header); !s.ok()) return FinishWithError(ctx, s, shard, resp);
+  cmd.epoch = FromProto(header.epoch());
+  grpc::ServerUnaryReactor* reactor = nullptr;
+  if (!Admit(ctx, header, resp, &reactor)) return reactor;
+  node_->Write(shard, std::move(cmd),
+               [this, reactor, resp, shard, fill = std::move(fill)](multiraft::WriteResponse r) {
+                 if (r.status.ok()) {
+                   if (fill) fill(r);
+                 } else {
+                   ToProtoError(r.status, r.hint, shard, resp->mutable_error());
+                 }
+                 reactor->Finish(grpc::Status::OK);
+                 Done();
+               });
+  return reactor;
+}
+
+template <typename Resp>
+grpc::ServerUnaryReactor* KvService::ReadThen(grpc::CallbackServerContext* ctx,
+                                              const v1::RequestHeader& header,
+                                              const v1::ReadOptions& opts, std::string start,
+                                              std::string end, bool point, Resp* resp,
+                                              std::function<void(const std::string&)> read) {
+  const ShardId shard(header.shard_id());
+  if (Status s = CheckHeader(header); !s.ok()) return FinishWithError(ctx, s, shard, resp);
+  multiraft::ReadRequest q;
+  q.shard = shard;
+  q.epoch = FromProto(header.epoch());
+  q.consistency = FromProto(opts.consistency());
+  q.max_staleness_ms = opts.max_staleness_ms();
+  q.start_key = std::move(start);
+  q.end_key = std::move(end);
+  q.point = point;
+  grpc::ServerUnaryReactor* reactor = nullptr;
+  if (!Admit(ctx, header, resp, &reactor)) return reactor;
+  node_->Read(std::move(q),
+              [this, reactor, resp, shard, read = std::move(read)](multiraft::ReadResponse r) {
+                if (r.status.ok()) {
+                  read(r.shard_end_key);
+                } else {
+                  ToProtoError(r.status, r.hint, shard, resp->mutable_error());
+                }
+                reactor->Finish(grpc::Status::OK);
+                Done();
+              });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx,
+                                         const v1::GetRequest* req, v1::GetResponse* resp) {
+  storage::Engine* engine = node_->engine();
+  return ReadThen(
+      ctx, req->header(), req->read(), req->key(), "", true, resp, [=](const std::string&) {
+        auto v = engine->Get(Cf::kData, req->key());
+        if (v.ok()) {
+          resp->set_found(true);
+          resp->set_value(std::move(v).value());
+        } else if (!v.status().Is(Status::Code::kNotFound)) {
+          ToProtoError(v.status(), {}, ShardId(req->header().shard_id()), resp->mutable_error());
+        }
+      });
+}
+
+grpc::ServerUnaryReactor* KvService::BatchGet(grpc::CallbackServerContext* ctx,
+                                              const v1::BatchGetRequest* req,
+                                              v1::BatchGetResponse* resp) {
+  const ShardId shard(req->header().shard_id());
+  if (req->keys().empty())
+    return FinishWithError(ctx, Status::InvalidArgument("no keys"), shard, resp);
+  // The read covers the keys' span; the node checks it lies in the shard.
+  std::string lo = req->keys(0), hi = req->keys(0);
+  for (const auto& k : req->keys()) {
+    lo = std::min(lo, k);
+    hi = std::max(hi, k);
+  }
+  storage::Engine* engine = node_->engine();
+  return ReadThen(ctx, req->header(), req->read(), lo, hi + '\0', false, resp,
+                  [=](const std::string&) {
+                    auto snap = engine->GetSnapshot();
+                    if (!snap.ok()) {
+                      ToProtoError(snap.status(), {}, shard, resp->mutable_error());
+                      return;
+                    }
+                    for (const auto& k : req->keys()) {
+                      auto* r = resp->add_results();
+                      auto v = (*snap)->Get(Cf::kData, k);
+                      if (v.ok()) {
+                        r->set_found(true);
+                        r->set_value(std::move(v).value());
+                      }
+                    }
+                  });
+}
+
+grpc::ServerUnaryReactor* KvService::Scan(grpc::CallbackServerContext* ctx,
+                                          const v1::ScanRequest* req, v1::ScanResponse* resp) {
+  const ShardId shard(req->header().shard_id());
+  if (!req->end_key().empty() && req->end_key() <= req->start_key()) {
+    return FinishWithError(ctx, Status::InvalidArgument("scan: end_key must be above start_key"),
+                           shard, resp);
+  }
+  storage::Engine* engine = node_->engine();
+  return ReadThen(ctx, req->header(), req->read(), req->start_key(), req->end_key(), false, resp,
+                  [=](const std::string& shard_end) {
+                    storage::IterOptions io;
+                    io.lower_bound = req->start_key();
+                    // An open end stops at the shard's end.
+                    io.upper_bound = req->end_key().empty() ? shard_end : req->end_key();
+                    auto it = engine->NewIterator(Cf::kData, io);
+                    const uint32_t limit = req->limit() == 0 ? UINT32_MAX : req->limit();
+                    uint32_t n = 0;
+                    if (req->reverse()) {
+                      it->SeekToLast();
+                    } else {
+                      it->SeekToFirst();
+                    }
+                    for (; it->Valid(); req->reverse() ? it->Prev() : it->Next()) {
+                      if (n == limit) {
+                        resp->set_more(true);
+                        break;
+                      }
+                      auto* kv = resp->add_pairs();
+                      kv->set_key(std::string(it->key()));
+                      if (!req->keys_only()) kv->set_value(std::string(it->value()));
+                      ++n;
+                    }
+                    if (!it->status().ok()) {
+                      resp->clear_pairs();
+                      ToProtoError(it->status(), {}, shard, resp->mutable_error());
+                    }
+                  });
+}
+
+grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
+                                         const v1::PutRequest* req, v1::PutResponse* resp) {
+  WriteCommand cmd;
+  cmd.ops.push_back(WriteOp{WriteOp::Type::kPut, req->key(), req->value(), {}, {}, false});
+  return Propose(ctx, req->header(), std::move(cmd), resp);
+}
+
+grpc::ServerUnaryReactor* KvService::BatchPut(grpc::CallbackServerContext* ctx,
+                                              const v1::BatchPutRequest* req,
+                                              v1::BatchPutResponse* resp) {
+  WriteCommand cmd;
+  cmd.ops.reserve(static_cast<size_t>(req->pairs_size()));
+  for (const auto& kv : req->pairs()) {
+    cmd.ops.push_back(WriteOp{WriteOp::Type::kPut, kv.key(), kv.value(), {}, {}, false});
+  }
+  if (cmd.ops.empty()) {
+    return FinishWithError(ctx, Status::InvalidArgument("batch put: no pairs"),
+                           ShardId(req->header().shard_id()), resp);
+  }
+  return Propose(ctx, req->header(), std::move(cmd), resp);
+}
+
+grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
+                                            const v1::DeleteRequest* req,
+                                            v1::DeleteResponse* resp) {
+  WriteCommand cmd;
+  cmd.ops.push_back(WriteOp{WriteOp::Type::kDelete, req->key(), {}, {}, {}, false});
+  return Propose(ctx, req->header(), std::move(cmd), resp);
+}
+
+grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ctx,
+                                                 const v1::DeleteRangeRequest* req,
+                                                 v1::DeleteRangeResponse* resp) {
+  if (!req->end_key().empty() && req->end_key() <= req->start_key()) {
+    return FinishWithError(ctx,
+                           Status::InvalidArgument("delete range: end_key must be above start_key"),
+                           ShardId(req->header().shard_id()), resp);
+  }
+  WriteCommand cmd;
+  cmd.ops.push_back(
+      WriteOp{WriteOp::Type::kDeleteRange, req->start_key(), {}, req->end_key(), {}, false});
+  return Propose(ctx, req->header(), std::move(cmd), resp);
+}
+
+grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext* ctx,
+                                                    const v1::CompareAndSwapRequest* req,
+                                                    v1::CompareAndSwapResponse* resp) {
+  WriteOp op{
+      WriteOp::Type::kCompareAndSwap, req->key(), req->new_value(), {}, {}, req->delete_key()};
+  if (!req->expect_absent()) op.expected = req->expected_value();
+  WriteCommand cmd;
+  cmd.ops.push_back(std::move(op));
+  return Propose(ctx, req->header(), std::move(cmd), resp,
+                 [resp](const multiraft::WriteResponse& r) {
+                   if (r.results.empty()) return;
+                   resp->set_succeeded(r.results[0].succeeded);
+                   if (r.results[0].previous) {
+                     resp->set_previous_found(true);
+                     resp->set_previous_value(*r.results[0].previous);
+                   }
+                 });
+}
+
+}  // namespace tessera::server

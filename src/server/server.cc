@@ -1,0 +1,115 @@
+#include "server/server.h"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+
+#include "common/logging.h"
+#include "storage/engine_factory.h"
+
+namespace tessera::server {
+
+// Forwards transport feedback to the node, which is created after the transport.
+class ForwardingHandler final : public multiraft::RaftBatchHandler {
+ public:
+  void Set(multiraft::RaftBatchHandler* h) { target_.store(h, std::memory_order_release); }
+  void HandleRaftBatch(multiraft::RaftBatch batch) override {
+    if (auto* h = target_.load(std::memory_order_acquire)) h->HandleRaftBatch(std::move(batch));
+  }
+  void ReportUnreachable(NodeId to, const std::vector<ShardId>& shards) override {
+    if (auto* h = target_.load(std::memory_order_acquire)) h->ReportUnreachable(to, shards);
+  }
+
+ private:
+  std::atomic<multiraft::RaftBatchHandler*> target_{nullptr};
+};
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+  TESSERA_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<Server> s(new Server());
+  TESSERA_RETURN_IF_ERROR(s->Open(config));
+  return s;
+}
+
+Status Server::Open(const ServerConfig& config) {
+  config_ = config;
+  auto cluster = config.InitialCluster();
+  if (!cluster.ok()) return cluster.status();
+
+  storage::EngineOptions eo;
+  if (!storage::ParseEngineKind(config.engine, &eo.kind)) {
+    return Status::InvalidArgument("unknown engine " + config.engine);
+  }
+  const std::string db_dir = config.data_dir + "/db";
+  if (eo.kind != storage::EngineKind::kMemory) {
+    std::error_code ec;
+    std::filesystem::create_directories(db_dir, ec);
+    if (ec) return Status::IOError("cannot create " + db_dir + ": " + ec.message());
+  }
+  auto engine = storage::OpenEngine(db_dir, eo);
+  if (!engine.ok()) return engine.status();
+  engine_ = std::move(engine).value();
+
+  forward_ = std::make_unique<ForwardingHandler>();
+  resolver_ = std::make_unique<StaticAddressResolver>(*cluster);
+  GrpcTransportOptions to;
+  to.self = config.node_id;
+  transport_ = std::make_unique<GrpcTransport>(to, resolver_.get(), forward_.get());
+
+  multiraft::NodeOptions no = config.node;
+  no.node_id = config.node_id;
+  auto node = multiraft::Node::Open(no, engine_.get(), transport_.get());
+  if (!node.ok()) return node.status();
+  node_ = std::move(node).value();
+  forward_->Set(node_.get());
+
+  if (!cluster->empty()) {
+    // Static bootstrap: shard 1 over the whole key space, a replica on every listed node.
+    multiraft::ShardDescriptor d;
+    d.id = ShardId(1);
+    for (const auto& [id, addr] : *cluster) d.voters.push_back(id);
+    TESSERA_RETURN_IF_ERROR(node_->Bootstrap(d));
+  }
+
+  kv_ = std::make_unique<KvService>(node_.get());
+  RaftTransportServiceOptions ro;
+  ro.self = config.node_id;
+  raft_service_ = std::make_unique<RaftTransportService>(ro, node_.get());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(kv_.get());
+  raft_service_->ConfigureBuilder(&builder);  // registers it, sets message size and keepalive
+  grpc_ = builder.BuildAndStart();
+  if (grpc_ == nullptr || port_ == 0) {
+    return Status::IOError("cannot listen on " + config.listen);
+  }
+  node_->Start();
+  Log().info("node {} serving on port {} (engine {}, {} shards)", config.node_id.value(), port_,
+             config.engine, node_->Shards().size());
+  return Status::OK();
+}
+
+void Server::Shutdown(int grace_ms) {
+  if (stopped_) return;
+  stopped_ = true;
+  Log().info("node {}: shutting down", config_.node_id.value());
+  // Refuse new requests and let those in flight finish while the node still runs; then close
+  // every stream at once (the Raft streams are long-lived and end only when cancelled).
+  if (kv_) {
+    const int left = kv_->Drain(grace_ms);
+    if (left > 0)
+      Log().warn("node {}: {} requests still in flight at shutdown", config_.node_id.value(), left);
+  }
+  if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now());
+  if (node_) node_->Stop();
+  if (transport_) transport_->Stop();
+  if (grpc_) grpc_->Wait();
+  node_.reset();
+  transport_.reset();
+  engine_.reset();  // closes the engine: everything written is on disk
+  Log().info("node {}: stopped", config_.node_id.value());
+}
+
+Server::~Server() { Shutdown(0); }
+
+}  // namespace tessera::server

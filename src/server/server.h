@@ -1,0 +1,59 @@
+// Server: one `tessera server` process: the store engine, the Multi-Raft node, the gRPC
+// transport, and one gRPC port serving both the client API (Kv) and the Raft transport.
+//
+// Lifecycle: Start() opens everything, bootstraps the static cluster's first shard when
+// initial_cluster is set, and starts serving; Shutdown() stops accepting requests, lets those in
+// flight finish (up to a deadline), stops the node (answering what is left with Timeout), and
+// closes the engine, whose writes are then all on disk. A restart recovers every replica.
+//
+// Thread safety: Shutdown may be called from any thread, once.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "multiraft/node.h"
+#include "server/config.h"
+#include "server/grpc_transport.h"
+#include "server/kv_service.h"
+#include "server/raft_transport_service.h"
+#include "storage/engine.h"
+
+namespace tessera::server {
+
+class ForwardingHandler;
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> Start(const ServerConfig& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Graceful shutdown; waits at most `grace_ms` for requests in flight. Idempotent.
+  void Shutdown(int grace_ms = 5000);
+
+  // The port actually bound (useful with "host:0").
+  int port() const { return port_; }
+  multiraft::Node* node() const { return node_.get(); }
+
+ private:
+  Server() = default;
+  Status Open(const ServerConfig& config);
+
+  ServerConfig config_;
+  std::unique_ptr<storage::Engine> engine_;
+  std::unique_ptr<ForwardingHandler> forward_;
+  std::unique_ptr<StaticAddressResolver> resolver_;
+  std::unique_ptr<GrpcTransport> transport_;
+  std::unique_ptr<multiraft::Node> node_;
+  std::unique_ptr<KvService> kv_;
+  std::unique_ptr<RaftTransportService> raft_service_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace tessera::server
