@@ -6,6 +6,7 @@
 // pair of nodes) and an in-process simulated network for tests (sim_transport.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,10 @@ namespace tessera::multiraft {
 struct ShardMessage {
   ShardId shard;
   raft::Message msg;
-  // The sender's descriptor of the shard. A node that has no replica of the shard yet (a learner
-  // being added) creates an uninitialized one from it; it is also how a stale replica learns it
-  // was removed.
-  ShardDescriptor descriptor;
+  // The sender's descriptor of the shard, when it matters to the receiver: a node that has no
+  // replica of the shard yet (a learner being added) creates one from it, and a stale replica
+  // learns it was removed. Absent on ordinary traffic, which then costs no descriptor copy.
+  std::optional<ShardDescriptor> descriptor;
 };
 
 // The messages of one round from one node to another.

@@ -72,9 +72,7 @@ void Worker::Enqueue(std::map<NodeId, RaftBatch>& outbox, const Replica& r, raft
   RaftBatch& b = outbox[m.to];
   b.from = opts_.node_id;
   b.to = m.to;
-  // The descriptor travels with every message for now (the transport requires one); it lets a
-  // node create a replica it lacks once membership changes land.
-  b.messages.push_back(ShardMessage{r.desc.id, std::move(m), r.desc});
+  b.messages.push_back(ShardMessage{r.desc.id, std::move(m), std::nullopt});
 }
 
 void Worker::Send(std::map<NodeId, RaftBatch>& outbox) {

@@ -300,19 +300,20 @@ Result<raft::Message> DecodeRaftMessage(v1::RaftMessage* in) {
 void EncodeShardMessage(const multiraft::ShardMessage& m, v1::ShardMessage* out) {
   out->set_shard_id(m.shard.value());
   EncodeRaftMessage(m.msg, out->mutable_message());
-  EncodeShardDescriptor(m.descriptor, out->mutable_shard_descriptor());
+  if (m.descriptor) EncodeShardDescriptor(*m.descriptor, out->mutable_shard_descriptor());
 }
 
 Result<multiraft::ShardMessage> DecodeShardMessage(v1::ShardMessage* in) {
   if (in->shard_id() == 0) return Bad("shard message with a zero shard id");
   if (!in->has_message()) return Bad("shard message without a raft message");
-  if (!in->has_shard_descriptor()) return Bad("shard message without a descriptor");
-  if (in->shard_descriptor().id() != in->shard_id()) {
-    return Bad("shard message descriptor names another shard");
-  }
   multiraft::ShardMessage m;
   m.shard = ShardId(in->shard_id());
-  TESSERA_ASSIGN_OR_RETURN(m.descriptor, DecodeShardDescriptor(in->shard_descriptor()));
+  if (in->has_shard_descriptor()) {  // optional: only when the receiver needs it
+    if (in->shard_descriptor().id() != in->shard_id()) {
+      return Bad("shard message descriptor names another shard");
+    }
+    TESSERA_ASSIGN_OR_RETURN(m.descriptor, DecodeShardDescriptor(in->shard_descriptor()));
+  }
   TESSERA_ASSIGN_OR_RETURN(m.msg, DecodeRaftMessage(in->mutable_message()));
   return m;
 }

@@ -263,13 +263,18 @@ TEST(RaftCodecTest, RefusesUnknownEnums) {
   ExpectRefused(b, "unknown entry type");
 }
 
+TEST(RaftCodecTest, DescriptorIsOptional) {
+  auto b = ValidWire();
+  b.mutable_messages(0)->clear_shard_descriptor();
+  auto got = DecodeRaftBatch(&b);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_FALSE(got->messages[0].descriptor.has_value());
+}
+
 TEST(RaftCodecTest, RefusesMissingFields) {
   auto b = ValidWire();
   b.mutable_messages(0)->clear_message();
   ExpectRefused(b, "no raft message");
-  b = ValidWire();
-  b.mutable_messages(0)->clear_shard_descriptor();
-  ExpectRefused(b, "no descriptor");
   b = ValidWire();
   Desc(&b)->clear_epoch();
   ExpectRefused(b, "no epoch");
