@@ -1,6 +1,12 @@
 // In-process clusters on the simulated network (CTest label "multiraft").
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "tests/multiraft/test_cluster.h"
 
 namespace tessera::multiraft::testing {
@@ -117,13 +123,37 @@ TEST(MultiRaftCluster, LeaderKillElectsANewLeaderAndKeepsData) {
   EXPECT_EQ(fr.value, "2");
 }
 
-TEST(MultiRaftCluster, MinorityCannotCommitAndDeposedLeaderServesNoStaleRead) {
-  TestCluster c(3);
+// Run with leader leases (strong reads from the lease) and without (every read confirmed by a
+// heartbeat round): neither path may let a deposed leader serve a stale value.
+class DeposedLeader : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DeposedLeader, MinorityCannotCommitAndServesNoStaleRead) {
+  TestCluster c(3, 1, 2, /*lease_reads=*/GetParam());
   auto leader = c.WaitForLeader(kShard);
   ASSERT_TRUE(leader);
   const std::string k = c.KeyIn(kShard, "k");
   ASSERT_TRUE(c.Put(*leader, kShard, k, "old").status.ok());
+  // From the moment of the partition, read the key from the old leader back to back and record
+  // when each read started and what it returned.
+  struct Read {
+    std::chrono::steady_clock::time_point start;
+    bool ok;
+    std::optional<std::string> value;
+  };
+  std::vector<Read> reads;  // guarded by mu
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<bool> stop{false};
   c.network().Isolate(*leader);
+  std::thread reader([&] {
+    while (!stop.load()) {
+      const auto start = std::chrono::steady_clock::now();
+      auto r = c.Get(*leader, kShard, k, ReadConsistency::kStrong, 500ms);
+      std::lock_guard<std::mutex> lock(mu);
+      reads.push_back(Read{start, r.status.ok(), r.value});
+      cv.notify_all();
+    }
+  });
   // The isolated leader cannot commit: its write never succeeds.
   auto w = c.Put(*leader, kShard, c.KeyIn(kShard, "minority"), "x", 1500ms);
   EXPECT_FALSE(w.status.ok());
@@ -131,22 +161,41 @@ TEST(MultiRaftCluster, MinorityCannotCommitAndDeposedLeaderServesNoStaleRead) {
   auto next = c.WaitForLeader(kShard, 10s, *leader);
   ASSERT_TRUE(next);
   ASSERT_TRUE(c.Put(*next, kShard, k, "new").status.ok());
-  // The deposed leader must not serve the old value as a strong or follower read.
-  for (auto cons : {ReadConsistency::kStrong, ReadConsistency::kFollower}) {
-    auto r = c.Get(*leader, kShard, k, cons, 1500ms);
-    if (r.status.ok()) {
-      ADD_FAILURE() << "deposed leader served a read: " << r.value.value_or("<absent>");
-    }
+  const auto acked = std::chrono::steady_clock::now();
+  {
+    // Wait until several reads have started after the acknowledgement.
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, 10s, [&] {
+      return std::count_if(reads.begin(), reads.end(),
+                           [&](const Read& r) { return r.start > acked; }) >= 3;
+    });
   }
+  stop = true;
+  reader.join();
+  // No read that started after "new" was acknowledged may return the old value: the deposed
+  // leader must refuse (NotLeader) or fail to confirm its leadership (Timeout).
+  size_t after = 0;
+  for (const Read& r : reads) {
+    if (r.start <= acked) continue;
+    ++after;
+    EXPECT_FALSE(r.ok) << "the deposed leader served " << r.value.value_or("<absent>");
+  }
+  EXPECT_GT(after, 0u);
+  // Follower reads on the deposed leader cannot complete either while it is cut off.
+  auto fr = c.Get(*leader, kShard, k, ReadConsistency::kFollower, 300ms);
+  EXPECT_FALSE(fr.status.ok());
   c.network().Heal();
   // After healing the old leader's uncommitted write is gone and it sees the new value.
-  auto fr = c.Get(*leader, kShard, k, ReadConsistency::kFollower, 10s);
-  ASSERT_TRUE(fr.status.ok()) << fr.status.ToString();
-  EXPECT_EQ(fr.value, "new");
+  auto hr = c.Get(*leader, kShard, k, ReadConsistency::kFollower, 10s);
+  ASSERT_TRUE(hr.status.ok()) << hr.status.ToString();
+  EXPECT_EQ(hr.value, "new");
   auto mr = c.Get(*leader, kShard, c.KeyIn(kShard, "minority"), ReadConsistency::kFollower, 10s);
   ASSERT_TRUE(mr.status.ok());
   EXPECT_FALSE(mr.value);
 }
+
+INSTANTIATE_TEST_SUITE_P(LeaseAndReadIndex, DeposedLeader, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Lease" : "ReadIndex"; });
 
 TEST(MultiRaftCluster, RestartOfEveryNodeLosesNothingAcknowledged) {
   TestCluster c(3);

@@ -16,7 +16,8 @@ std::string ShardPrefix(uint64_t i) {
 }
 }  // namespace
 
-TestCluster::TestCluster(int n, int shards, int workers) : n_(n), workers_(workers) {
+TestCluster::TestCluster(int n, int shards, int workers, bool lease_reads)
+    : n_(n), workers_(workers), lease_reads_(lease_reads) {
   std::vector<NodeId> voters;
   for (int i = 1; i <= n; ++i) voters.push_back(NodeId(i));
   for (int s = 1; s <= shards; ++s) {
@@ -59,6 +60,7 @@ void TestCluster::StartNode(NodeId id) {
   o.tick_ms = 10;  // fast elections for tests: 100 ms election timeout
   o.election_ticks = 10;
   o.heartbeat_ticks = 2;
+  o.lease_reads = lease_reads_;
   auto node = Node::Open(o, engines_[id.value() - 1].get(), transports_[id.value() - 1].get());
   TESSERA_ASSERT(node.ok(), node.status().ToString().c_str());
   nodes_[id.value() - 1] = std::move(node).value();

@@ -21,7 +21,7 @@ class TestCluster {
  public:
   // Starts `n` nodes (ids 1..n) and bootstraps `shards` shards replicated on all of them; shard
   // i covers keys starting with a fixed-width prefix so that shards tile the key space.
-  explicit TestCluster(int n, int shards = 1, int workers = 2);
+  explicit TestCluster(int n, int shards = 1, int workers = 2, bool lease_reads = true);
   ~TestCluster();
 
   // The descriptor of shard `id` as bootstrapped.
@@ -66,6 +66,7 @@ class TestCluster {
 
   int n_;
   int workers_;
+  bool lease_reads_;
   SimNetwork network_;
   std::vector<std::unique_ptr<storage::Engine>> engines_;
   std::vector<std::unique_ptr<Transport>> transports_;
