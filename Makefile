@@ -2,7 +2,8 @@
 #
 #   make build       optimized build into build/ (the binary is build/tessera)
 #   make test        install what is missing, build with ASan+UBSan into build-asan/, run every test
-#   make playground  install what is missing, build, and show what can be run today
+#   make playground  install what is missing, build, start 3 nodes on loopback, show how to connect
+#   make playground-stop  stop the playground's nodes
 #   make bench       build and run the benchmarks in bench/
 #   make format      clang-format every source file
 
@@ -10,7 +11,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 ASAN_FLAGS := -DTESSERA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps build build-asan test playground bench format clean
+.PHONY: deps build build-asan test playground playground-stop bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -32,6 +33,9 @@ test: build-asan build
 
 playground: build
 	@scripts/playground.sh
+
+playground-stop:
+	@scripts/playground-stop.sh
 
 bench: build
 	@for b in build/bench/*_bench; do [ -x "$$b" ] && "$$b"; done

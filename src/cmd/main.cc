@@ -1,11 +1,12 @@
 // The one `tessera` binary: server | pd | ctl | playground | bench.
 //
-// `server` runs a node; pd, ctl, playground and bench are registered so that their flags have a
-// home, and each says plainly that it is not built yet (exit code 2).
+// `server` runs a node, `ctl` runs key-value commands; pd, playground and bench are registered so
+// that their flags have a home, and each says plainly that it is not built yet (exit code 2).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
+#include "cmd/ctl_cmd.h"
 #include "cmd/server_cmd.h"
 #include "cmd/version.h"
 
@@ -35,10 +36,11 @@ int main(int argc, char** argv) {
   };
   tessera::cmd::ServerFlags server_flags;
   auto* server = tessera::cmd::AddServerCommand(&app, &server_flags);
+  tessera::cmd::CtlFlags ctl_flags;
+  auto* ctl = tessera::cmd::AddCtlCommand(&app, &ctl_flags);
 
   const Sub subs[] = {
       {"pd", "Run a placement driver (PD) member"},
-      {"ctl", "Administer a cluster and run key-value commands"},
       {"playground", "Start PD and three nodes on loopback"},
       {"bench", "Run load against a cluster"},
   };
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (server->parsed()) return tessera::cmd::RunServer(server_flags);
+  if (ctl->parsed()) return tessera::cmd::RunCtl(ctl_flags);
   for (const auto& s : subs) {
     if (app.got_subcommand(s.name)) return NotYet(s.name);
   }
