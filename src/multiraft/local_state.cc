@@ -2,27 +2,12 @@
 
 #include "common/checksum.h"
 #include "common/coding.h"
+#include "multiraft/id_coding.h"
 
 namespace tessera::multiraft {
 namespace {
 constexpr uint8_t kApplyStateV1 = 1;
-constexpr uint64_t kMaxMembers = 1024;
 
-void PutIds(std::string* out, const std::vector<NodeId>& ids) {
-  PutVarint64(out, ids.size());
-  for (NodeId id : ids) PutVarint64(out, id.value());
-}
-
-bool GetIds(std::string_view* in, std::vector<NodeId>* ids) {
-  uint64_t n = 0;
-  if (!GetVarint64(in, &n) || n > kMaxMembers) return false;
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t id = 0;
-    if (!GetVarint64(in, &id)) return false;
-    ids->push_back(NodeId(id));
-  }
-  return true;
-}
 }  // namespace
 
 std::string ShardDescriptorKey(ShardId shard) {
@@ -44,10 +29,10 @@ std::string EncodeApplyState(const ApplyState& s) {
   out.push_back(static_cast<char>(kApplyStateV1));
   PutVarint64(&out, s.applied_index.value());
   PutVarint64(&out, s.applied_term.value());
-  PutIds(&out, s.conf_state.voters);
-  PutIds(&out, s.conf_state.learners);
-  PutIds(&out, s.conf_state.voters_outgoing);
-  PutIds(&out, s.conf_state.learners_next);
+  PutNodeIds(&out, s.conf_state.voters);
+  PutNodeIds(&out, s.conf_state.learners);
+  PutNodeIds(&out, s.conf_state.voters_outgoing);
+  PutNodeIds(&out, s.conf_state.learners_next);
   out.push_back(s.conf_state.auto_leave ? 1 : 0);
   PutFixed32(&out, Checksum32(out));
   return out;
@@ -65,9 +50,10 @@ Result<ApplyState> DecodeApplyState(std::string_view data) {
   in.remove_prefix(1);
   ApplyState s;
   uint64_t index = 0, term = 0;
-  if (!GetVarint64(&in, &index) || !GetVarint64(&in, &term) || !GetIds(&in, &s.conf_state.voters) ||
-      !GetIds(&in, &s.conf_state.learners) || !GetIds(&in, &s.conf_state.voters_outgoing) ||
-      !GetIds(&in, &s.conf_state.learners_next) || in.size() != 1) {
+  if (!GetVarint64(&in, &index) || !GetVarint64(&in, &term) ||
+      !GetNodeIds(&in, &s.conf_state.voters) || !GetNodeIds(&in, &s.conf_state.learners) ||
+      !GetNodeIds(&in, &s.conf_state.voters_outgoing) ||
+      !GetNodeIds(&in, &s.conf_state.learners_next) || in.size() != 1) {
     return bad();
   }
   s.applied_index = LogIndex(index);

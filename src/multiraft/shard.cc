@@ -1,27 +1,12 @@
 #include "multiraft/shard.h"
 
 #include "common/coding.h"
+#include "multiraft/id_coding.h"
 
 namespace tessera::multiraft {
 namespace {
 constexpr uint8_t kDescriptorVersion = 1;
-constexpr uint64_t kMaxReplicas = 1024;
 
-void PutIds(std::string* out, const std::vector<NodeId>& ids) {
-  PutVarint64(out, ids.size());
-  for (NodeId id : ids) PutVarint64(out, id.value());
-}
-
-bool GetIds(std::string_view* in, std::vector<NodeId>* ids) {
-  uint64_t n = 0;
-  if (!GetVarint64(in, &n) || n > kMaxReplicas) return false;
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t id = 0;
-    if (!GetVarint64(in, &id)) return false;
-    ids->push_back(NodeId(id));
-  }
-  return true;
-}
 }  // namespace
 
 bool ShardDescriptor::ContainsKey(std::string_view key) const {
@@ -43,8 +28,8 @@ std::string EncodeShardDescriptor(const ShardDescriptor& d) {
   PutLengthPrefixed(&out, d.end_key);
   PutVarint64(&out, d.epoch.conf_version);
   PutVarint64(&out, d.epoch.version);
-  PutIds(&out, d.voters);
-  PutIds(&out, d.learners);
+  PutNodeIds(&out, d.voters);
+  PutNodeIds(&out, d.learners);
   return out;
 }
 
@@ -57,7 +42,7 @@ Result<ShardDescriptor> DecodeShardDescriptor(std::string_view in) {
   std::string_view start, end;
   if (!GetVarint64(&in, &id) || !GetLengthPrefixed(&in, &start) || !GetLengthPrefixed(&in, &end) ||
       !GetVarint64(&in, &d.epoch.conf_version) || !GetVarint64(&in, &d.epoch.version) ||
-      !GetIds(&in, &d.voters) || !GetIds(&in, &d.learners) || !in.empty()) {
+      !GetNodeIds(&in, &d.voters) || !GetNodeIds(&in, &d.learners) || !in.empty()) {
     return bad();
   }
   d.id = ShardId(id);

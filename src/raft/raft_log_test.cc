@@ -9,27 +9,13 @@
 #include <vector>
 
 #include "raft/memory_storage.h"
+#include "raft/test_util.h"
 #include "raft/unstable.h"
 
 namespace tessera::raft {
 namespace {
 
-constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
-
-LogIndex I(uint64_t i) { return LogIndex(i); }
-Term T(uint64_t t) { return Term(t); }
-
-Entry E(uint64_t index, uint64_t term, std::string data = "") {
-  return Entry{Term(term), LogIndex(index), EntryType::kNormal, std::move(data)};
-}
-
-// (index, term) pairs: readable failures without printing payload bytes.
-using IT = std::vector<std::pair<uint64_t, uint64_t>>;
-IT Pairs(const std::vector<Entry>& ents) {
-  IT out;
-  for (const Entry& e : ents) out.emplace_back(e.index.value(), e.term.value());
-  return out;
-}
+using namespace testutil;  // NOLINT(google-build-using-namespace)
 
 Snapshot Snap(uint64_t index, uint64_t term) {
   Snapshot s;

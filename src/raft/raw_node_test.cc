@@ -11,24 +11,14 @@
 
 #include "common/random.h"
 #include "raft/memory_storage.h"
+#include "raft/test_util.h"
 
 namespace tessera::raft {
 namespace {
 
+using namespace testutil;  // NOLINT(google-build-using-namespace)
+
 using Code = Status::Code;
-
-NodeId N(uint64_t id) { return NodeId(id); }
-
-Entry E(uint64_t index, uint64_t term, std::string data = "") {
-  return Entry{Term(term), LogIndex(index), EntryType::kNormal, std::move(data)};
-}
-
-using IT = std::vector<std::pair<uint64_t, uint64_t>>;
-IT Pairs(const std::vector<Entry>& ents) {
-  IT out;
-  for (const Entry& e : ents) out.emplace_back(e.index.value(), e.term.value());
-  return out;
-}
 
 std::vector<std::pair<MessageType, uint64_t>> Kinds(const std::vector<Message>& msgs) {
   std::vector<std::pair<MessageType, uint64_t>> out;
