@@ -34,15 +34,15 @@ Status ApplyBatch::ApplyWrite(const ShardDescriptor& desc, const WriteCommand& c
     const WriteOp& op = cmd.ops[i];
     switch (op.type) {
       case WriteOp::Type::kPut:
-        TESSERA_RETURN_IF_ERROR(Put(op.key, op.value));
+        TESSERA_RETURN_IF_ERROR(batch_.Put(Cf::kData, op.key, op.value));
         break;
       case WriteOp::Type::kDelete:
-        TESSERA_RETURN_IF_ERROR(Delete(op.key));
+        TESSERA_RETURN_IF_ERROR(batch_.Delete(Cf::kData, op.key));
         break;
       case WriteOp::Type::kDeleteRange: {
         // An unbounded end stops at the shard's end.
         const std::string& end = op.end_key.empty() ? desc.end_key : op.end_key;
-        TESSERA_RETURN_IF_ERROR(DeleteRange(op.key, end));
+        TESSERA_RETURN_IF_ERROR(batch_.DeleteRange(Cf::kData, op.key, end));
         break;
       }
       case WriteOp::Type::kCompareAndSwap: {
@@ -52,7 +52,8 @@ Status ApplyBatch::ApplyWrite(const ShardDescriptor& desc, const WriteCommand& c
         r.previous = *current;
         r.succeeded = *current == op.expected;
         if (r.succeeded) {
-          TESSERA_RETURN_IF_ERROR(op.delete_on_match ? Delete(op.key) : Put(op.key, op.value));
+          TESSERA_RETURN_IF_ERROR(op.delete_on_match ? batch_.Delete(Cf::kData, op.key)
+                                                     : batch_.Put(Cf::kData, op.key, op.value));
         }
         break;
       }
@@ -62,45 +63,29 @@ Status ApplyBatch::ApplyWrite(const ShardDescriptor& desc, const WriteCommand& c
 }
 
 Result<std::optional<std::string>> ApplyBatch::Read(const std::string& key) {
-  for (auto it = overlay_.rbegin(); it != overlay_.rend(); ++it) {
-    switch (it->type) {
-      case WriteOp::Type::kPut:
-        if (it->key == key) return std::optional<std::string>(it->value_or_end);
+  // The last write of this batch that covers the key decides; none: the engine's value.
+  std::optional<std::optional<std::string>> last;
+  const Status st = batch_.ForEach([&](const storage::BatchOp& op) {
+    if (op.cf != Cf::kData) return Status::OK();
+    switch (op.kind) {
+      case storage::OpKind::kPut:
+        if (op.key == key) last.emplace(std::string(op.value));
         break;
-      case WriteOp::Type::kDelete:
-        if (it->key == key) return std::optional<std::string>();
+      case storage::OpKind::kDelete:
+        if (op.key == key) last.emplace(std::nullopt);
         break;
-      case WriteOp::Type::kDeleteRange:
-        if (key >= it->key && (it->value_or_end.empty() || key < it->value_or_end)) {
-          return std::optional<std::string>();
-        }
-        break;
-      default:
+      case storage::OpKind::kDeleteRange:
+        if (key >= op.key && (op.value.empty() || key < op.value)) last.emplace(std::nullopt);
         break;
     }
-  }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  if (last) return *last;
   auto v = engine_->Get(Cf::kData, key);
   if (v.ok()) return std::optional<std::string>(std::move(v).value());
   if (v.status().Is(Status::Code::kNotFound)) return std::optional<std::string>();
   return v.status();
-}
-
-Status ApplyBatch::Put(const std::string& key, const std::string& value) {
-  TESSERA_RETURN_IF_ERROR(batch_.Put(Cf::kData, key, value));
-  overlay_.push_back({WriteOp::Type::kPut, key, value});
-  return Status::OK();
-}
-
-Status ApplyBatch::Delete(const std::string& key) {
-  TESSERA_RETURN_IF_ERROR(batch_.Delete(Cf::kData, key));
-  overlay_.push_back({WriteOp::Type::kDelete, key, {}});
-  return Status::OK();
-}
-
-Status ApplyBatch::DeleteRange(const std::string& start, const std::string& end) {
-  TESSERA_RETURN_IF_ERROR(batch_.DeleteRange(Cf::kData, start, end));
-  overlay_.push_back({WriteOp::Type::kDeleteRange, start, end});
-  return Status::OK();
 }
 
 void ApplyBatch::SetApplyState(ShardId shard, const ApplyState& state) {
@@ -117,7 +102,6 @@ Status ApplyBatch::Commit() {
   if (batch_.empty()) return Status::OK();
   Status s = engine_->Write(storage::WriteOptions{.sync = false}, batch_);
   batch_.Clear();
-  overlay_.clear();
   return s;
 }
 

@@ -3,7 +3,7 @@
 // An ApplyBatch collects the data writes of one apply round together with the replica's apply
 // state, and is written in ONE engine batch: after a crash the data and the applied index always
 // agree, so recovery never applies an entry twice and never skips one. Reads made while applying
-// (compare-and-swap) see the batch's own earlier writes through an overlay; the batch is never
+// (compare-and-swap) see the batch's own earlier writes; the batch is never
 // flushed half-way, because re-applying entries over partly applied data could change the outcome
 // of a compare-and-swap.
 //
@@ -43,21 +43,13 @@ class ApplyBatch {
   bool empty() const { return batch_.empty(); }
 
  private:
-  struct Written {
-    WriteOp::Type type;  // kPut, kDelete or kDeleteRange
-    std::string key;
-    std::string value_or_end;
-  };
-  // The value of `key` as the batch would leave it: overlay first, then the engine.
+  // The value of `key` as the batch would leave it: the batch's own writes first (scanned, so
+  // that puts cost no copy when no compare-and-swap needs them), then the engine.
   Result<std::optional<std::string>> Read(const std::string& key);
-  Status Put(const std::string& key, const std::string& value);
-  Status Delete(const std::string& key);
-  Status DeleteRange(const std::string& start, const std::string& end);
   Status CheckOp(const ShardDescriptor& desc, const WriteOp& op) const;
 
   storage::Engine* engine_;
   storage::WriteBatch batch_;
-  std::vector<Written> overlay_;  // data writes of this batch, in order
 };
 
 }  // namespace tessera::multiraft
