@@ -45,6 +45,13 @@ class Mailbox {
     return true;
   }
 
+  // Moves every queued item into *out without waiting.
+  void TryDrain(std::vector<T>* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& i : items_) out->push_back(std::move(i));
+    items_.clear();
+  }
+
   void Close() {
     {
       std::lock_guard<std::mutex> lock(mu_);

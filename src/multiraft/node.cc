@@ -1,5 +1,6 @@
 #include "multiraft/node.h"
 
+#include <algorithm>
 #include <map>
 
 #include "common/logging.h"
@@ -11,7 +12,9 @@ namespace tessera::multiraft {
 using storage::Cf;
 
 Node::Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport)
-    : opts_(opts), engine_(engine), transport_(transport) {}
+    : opts_(opts), engine_(engine), transport_(transport) {
+  seed_ = opts.random_seed != 0 ? opts.random_seed : SystemRandom().Next64();
+}
 
 Node::~Node() { Stop(); }
 
@@ -69,8 +72,8 @@ Result<std::unique_ptr<Replica>> Node::LoadReplica(const ShardDescriptor& desc) 
   if (!st.ok()) return st.status();
   r->apply = std::move(st).value();
   r->log = std::make_unique<ReplicaLogStorage>(log_store_->ShardStorage(desc.id), &r->apply);
-  SystemRandom seed_source;
-  r->rng = std::make_unique<SeededRandom>(seed_source.Next64());
+  // Per replica, a generator of its own: deterministic for a given node seed and shard.
+  r->rng = std::make_unique<SeededRandom>(seed_ ^ (desc.id.value() * 0x9e3779b97f4a7c15ULL));
   raft::Config c;
   c.id = opts_.node_id;
   c.election_ticks = opts_.election_ticks;
@@ -135,6 +138,18 @@ void Node::Start() {
   if (started_) return;
   started_ = true;
   for (auto& w : workers_) w->Start();
+}
+
+bool Node::Poll() {
+  bool more = false;
+  for (auto& w : workers_) more = w->Poll() || more;
+  return more;
+}
+
+int64_t Node::NextTickNanos() const {
+  int64_t next = workers_.front()->next_tick_nanos();
+  for (const auto& w : workers_) next = std::min(next, w->next_tick_nanos());
+  return next;
 }
 
 void Node::Stop() {

@@ -41,7 +41,13 @@ class Node final : public RaftBatchHandler {
   // it has a different one. May be called before or after Start().
   Status Bootstrap(const ShardDescriptor& desc);
 
+  // Starts the worker threads.
   void Start();
+  // Polled mode, for the deterministic simulator (never together with Start): runs one round of
+  // every worker on the calling thread. Returns true when some replica still has work.
+  bool Poll();
+  // When the next tick of any worker is due (nanoseconds on options().clock).
+  int64_t NextTickNanos() const;
   // Stops the workers; requests in flight get Timeout (outcome unknown). Idempotent.
   void Stop();
 
@@ -78,6 +84,7 @@ class Node final : public RaftBatchHandler {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::mutex bootstrap_mu_;  // serializes Bootstrap calls
   bool started_ = false;
+  uint64_t seed_ = 0;  // opts_.random_seed, or drawn from the system's entropy
 };
 
 }  // namespace tessera::multiraft

@@ -20,6 +20,7 @@ Status NodeOptions::Validate() const {
   if (max_command_bytes == 0) {
     return Status::InvalidArgument("node options: max_command_bytes must be > 0");
   }
+  if (clock == nullptr) return Status::InvalidArgument("node options: clock must be set");
   return Status::OK();
 }
 

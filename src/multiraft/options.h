@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "common/clock.h"
 #include "common/ids.h"
 #include "common/status.h"
 
@@ -48,6 +49,16 @@ struct NodeOptions {
   // Sync the Raft log at the end of each round that wrote entries or a vote. Turning this off
   // loses acknowledged writes on a machine crash; only for tests and experiments. Default: true.
   bool sync_log = true;
+
+  // Seeds the replicas' election randomness (each replica's generator is seeded from this and
+  // its shard id). 0: a seed from the operating system's entropy. The deterministic simulator
+  // sets it so that a run replays from its seed.
+  uint64_t random_seed = 0;
+
+  // Where time comes from (ticks, timeouts, stale-read freshness). Not owned; must outlive the
+  // node. Default: the system's steady clock. The simulator passes a SimClock and drives the
+  // node with Node::Poll instead of Start.
+  Clock* clock = SystemClock::Default();
 
   Status Validate() const;
 };

@@ -2,6 +2,8 @@
 // worker_round.cc.
 #include "multiraft/worker.h"
 
+#include <algorithm>
+
 #include "common/logging.h"
 
 namespace tessera::multiraft {
@@ -13,7 +15,10 @@ Worker::Worker(int index, const NodeOptions& opts, storage::Engine* engine,
       engine_(engine),
       log_store_(log_store),
       transport_(transport),
-      mailbox_(opts.mailbox_capacity) {}
+      clock_(opts.clock),
+      tick_ns_(int64_t{opts.tick_ms} * 1'000'000),
+      mailbox_(opts.mailbox_capacity),
+      next_tick_ns_(clock_->NowNanos() + tick_ns_) {}
 
 Worker::~Worker() { Stop(); }
 
@@ -24,7 +29,20 @@ void Worker::Start() {
 
 void Worker::Stop() {
   mailbox_.Close();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  } else if (!stopped_) {
+    // Polled mode: answer what is still queued or waiting, as the thread would.
+    std::vector<Task> tasks;
+    mailbox_.TryDrain(&tasks);
+    for (Task& t : tasks) {
+      const Status s = Status::Unavailable("node stopping");
+      if (auto* w = std::get_if<ProposeTask>(&t)) w->done(WriteResponse{s, {}, {}});
+      if (auto* r = std::get_if<ReadTask>(&t)) r->done(ReadResponse{s, {}, {}});
+    }
+    FailEverything();
+  }
+  stopped_ = true;
 }
 
 bool Worker::Submit(Task task) {
@@ -38,25 +56,40 @@ bool Worker::Submit(Task task) {
 }
 
 void Worker::Run() {
-  const auto tick = std::chrono::milliseconds(opts_.tick_ms);
-  next_tick_ = std::chrono::steady_clock::now() + tick;
   std::vector<Task> tasks;
   bool more = false;  // a replica still had work after the last round: do not wait
   while (true) {
     tasks.clear();
-    const auto deadline = more ? std::chrono::steady_clock::now() : next_tick_;
-    if (!mailbox_.DrainUntil(deadline, &tasks)) break;
-    for (Task& t : tasks) Dispatch(t);
     const auto now = std::chrono::steady_clock::now();
-    if (now >= next_tick_) {
-      Tick();
-      next_tick_ += tick;
-      if (next_tick_ < now) next_tick_ = now + tick;  // fell behind: do not burst ticks
-    }
-    FlushRequests();
-    more = ProcessReadies();
-    stats_.rounds.fetch_add(1, std::memory_order_relaxed);
+    const int64_t wait_ns = more ? 0 : std::max<int64_t>(0, next_tick_ns_ - clock_->NowNanos());
+    if (!mailbox_.DrainUntil(now + std::chrono::nanoseconds(wait_ns), &tasks)) break;
+    more = Round(tasks);
   }
+  FailEverything();
+}
+
+bool Worker::Poll() {
+  TESSERA_ASSERT(!started_.load(), "Poll on a worker that runs its own thread");
+  std::vector<Task> tasks;
+  mailbox_.TryDrain(&tasks);
+  return Round(tasks);
+}
+
+bool Worker::Round(std::vector<Task>& tasks) {
+  for (Task& t : tasks) Dispatch(t);
+  const int64_t now = clock_->NowNanos();
+  if (now >= next_tick_ns_) {
+    Tick();
+    next_tick_ns_ += tick_ns_;
+    if (next_tick_ns_ < now) next_tick_ns_ = now + tick_ns_;  // fell behind: do not burst ticks
+  }
+  FlushRequests();
+  const bool more = ProcessReadies();
+  stats_.rounds.fetch_add(1, std::memory_order_relaxed);
+  return more;
+}
+
+void Worker::FailEverything() {
   for (auto& [id, r] : replicas_) {
     FailAll(*r, Status::Timeout("node stopping: the outcome of the request is unknown"));
   }
@@ -173,9 +206,7 @@ void Worker::HandleRead(ReadTask& t) {
     t.done(ReadResponse{std::move(s), std::move(hint)});
     return;
   }
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = NowMs();
   t.shard_end_key = r->desc.end_key;
   if (q.consistency == ReadConsistency::kStale && r->fresh_as_of_ms >= 0 &&
       now_ms - r->fresh_as_of_ms <= static_cast<int64_t>(q.max_staleness_ms)) {
@@ -191,9 +222,7 @@ void Worker::Tick() {
   // Raft drops a read index request silently when no leader is known or the leader steps down:
   // ask again every election timeout, and give up (Timeout; the client retries elsewhere) after
   // several.
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = NowMs();
   const int64_t election_ms = static_cast<int64_t>(opts_.election_ticks) * opts_.tick_ms;
   for (auto& [id, r] : replicas_) {
     r->raft->Tick();

@@ -68,9 +68,17 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // Threaded mode: runs rounds on the worker's own thread until Stop.
   void Start();
-  // Stops the thread after the current round; requests still waiting get Timeout (their
-  // outcome is unknown) or Unavailable. Idempotent.
+  // Polled mode (the deterministic simulator; never together with Start): runs one round on the
+  // calling thread without waiting: takes what the mailbox holds, ticks when a tick is due on
+  // the clock, persists, sends, applies. Returns true when a replica still has work (poll
+  // again before advancing the clock).
+  bool Poll();
+  // When the next tick is due, on the options' clock (nanoseconds).
+  int64_t next_tick_nanos() const { return next_tick_ns_; }
+  // Stops after the current round; requests still waiting get Timeout (their outcome is
+  // unknown) or Unavailable. Idempotent.
   void Stop();
 
   // Queues a task. Requests beyond the mailbox capacity are refused (false); Raft messages get
@@ -81,6 +89,9 @@ class Worker {
 
  private:
   void Run();
+  bool Round(std::vector<Task>& tasks);
+  void FailEverything();
+  int64_t NowMs() const { return clock_->NowNanos() / 1'000'000; }
   void Dispatch(Task& task);
   void HandleMessages(MessagesTask& t);
   void HandlePropose(ProposeTask& t);
@@ -109,9 +120,12 @@ class Worker {
   storage::Engine* const engine_;
   storage::LogStore* const log_store_;
   Transport* const transport_;
+  Clock* const clock_;
+  const int64_t tick_ns_;
   Mailbox<Task> mailbox_;
   std::thread thread_;
   std::atomic<bool> started_{false};
+  bool stopped_ = false;
   WorkerStats stats_;
 
   // Worker-thread state.
@@ -126,7 +140,7 @@ class Worker {
       active_.push_back(r);
     }
   }
-  std::chrono::steady_clock::time_point next_tick_;
+  int64_t next_tick_ns_;
   uint64_t read_seq_ = 0;
 };
 

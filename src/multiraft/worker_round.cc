@@ -49,9 +49,7 @@ void Worker::ProposeWrites(Replica& r) {
     for (auto& cb : callbacks) cb(WriteResponse{s, {}, {}});
     return;
   }
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = NowMs();
   for (size_t i = 0; i < callbacks.size(); ++i) {
     r.pending_writes.push_back(
         Replica::PendingWrite{first + i, term, std::move(callbacks[i]), now_ms});
