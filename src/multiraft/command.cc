@@ -5,6 +5,7 @@
 namespace tessera::multiraft {
 namespace {
 constexpr uint8_t kWriteCommandV1 = 1;
+constexpr uint8_t kAdminCommandV1 = 2;
 constexpr uint64_t kMaxOps = 1 << 20;
 }  // namespace
 
@@ -90,6 +91,65 @@ Result<WriteCommand> DecodeWriteCommand(std::string_view in) {
   }
   if (!in.empty()) return bad("write command: trailing bytes");
   return cmd;
+}
+
+std::string EncodeAdminCommand(const AdminCommand& cmd) {
+  std::string out;
+  out.push_back(static_cast<char>(kAdminCommandV1));
+  PutVarint64(&out, cmd.epoch.conf_version);
+  PutVarint64(&out, cmd.epoch.version);
+  out.push_back(static_cast<char>(cmd.type));
+  switch (cmd.type) {
+    case AdminCommand::Type::kSplit:
+      PutLengthPrefixed(&out, cmd.split_key);
+      PutVarint64(&out, cmd.new_shard.value());
+      break;
+  }
+  return out;
+}
+
+Result<AdminCommand> DecodeAdminCommand(std::string_view in) {
+  auto bad = [](const char* what) { return Status::Corruption(what); };
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kAdminCommandV1) {
+    return bad("admin command: unknown version");
+  }
+  in.remove_prefix(1);
+  AdminCommand cmd;
+  if (!GetVarint64(&in, &cmd.epoch.conf_version) || !GetVarint64(&in, &cmd.epoch.version) ||
+      in.empty()) {
+    return bad("admin command: bad header");
+  }
+  const auto type = static_cast<uint8_t>(in[0]);
+  in.remove_prefix(1);
+  switch (type) {
+    case static_cast<uint8_t>(AdminCommand::Type::kSplit): {
+      std::string_view key;
+      uint64_t id = 0;
+      if (!GetLengthPrefixed(&in, &key) || !GetVarint64(&in, &id)) {
+        return bad("admin command: truncated split");
+      }
+      cmd.type = AdminCommand::Type::kSplit;
+      cmd.split_key = std::string(key);
+      cmd.new_shard = ShardId(id);
+      break;
+    }
+    default:
+      return bad("admin command: unknown type");
+  }
+  if (!in.empty()) return bad("admin command: trailing bytes");
+  return cmd;
+}
+
+CommandKind PeekCommandKind(std::string_view data) {
+  if (data.empty()) return CommandKind::kEmpty;
+  switch (static_cast<uint8_t>(data[0])) {
+    case kWriteCommandV1:
+      return CommandKind::kWrite;
+    case kAdminCommandV1:
+      return CommandKind::kAdmin;
+    default:
+      return CommandKind::kUnknown;
+  }
 }
 
 }  // namespace tessera::multiraft

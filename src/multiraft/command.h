@@ -43,6 +43,29 @@ struct WriteCommand {
 std::string EncodeWriteCommand(const WriteCommand& cmd);
 Result<WriteCommand> DecodeWriteCommand(std::string_view data);
 
+// Admin commands change the shard itself, through the log, so that every replica makes the same
+// change at the same index. Each names the epoch it was proposed under and is refused at apply
+// time (EpochNotMatch) when the shard's epoch has moved on.
+struct AdminCommand {
+  enum class Type : uint8_t {
+    // Split the shard at `split_key`: the shard keeps [start, split_key) and a new shard
+    // `new_shard` takes [split_key, end), with the same members; both get version + 1.
+    kSplit = 1,
+  };
+  Type type = Type::kSplit;
+  Epoch epoch;
+  std::string split_key;  // kSplit
+  ShardId new_shard;      // kSplit
+  bool operator==(const AdminCommand&) const = default;
+};
+
+std::string EncodeAdminCommand(const AdminCommand& cmd);
+Result<AdminCommand> DecodeAdminCommand(std::string_view data);
+
+// What a normal entry's payload holds, from its first byte (no full decode).
+enum class CommandKind : uint8_t { kEmpty, kWrite, kAdmin, kUnknown };
+CommandKind PeekCommandKind(std::string_view data);
+
 // The outcome of one op: compare-and-swap reports whether it matched and the value it found.
 struct OpResult {
   bool succeeded = true;

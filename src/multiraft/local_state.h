@@ -17,6 +17,12 @@
 
 namespace tessera::multiraft {
 
+// The log index and term a bootstrapped shard, or one created by a split, starts from (as TiKV):
+// its log begins after a snapshot at this index, so a replica added later always starts from a
+// snapshot.
+inline constexpr LogIndex kBootstrapIndex{5};
+inline constexpr Term kBootstrapTerm{5};
+
 struct ApplyState {
   LogIndex applied_index;
   Term applied_term;

@@ -14,6 +14,7 @@ using storage::Cf;
 Node::Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport)
     : opts_(opts), engine_(engine), transport_(transport) {
   seed_ = opts.random_seed != 0 ? opts.random_seed : SystemRandom().Next64();
+  id_rng_ = std::make_unique<SeededRandom>(seed_ ^ opts.node_id.value());
 }
 
 Node::~Node() { Stop(); }
@@ -27,7 +28,7 @@ Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& opts, storage::Engin
   node->log_store_ = std::move(store).value();
   for (int i = 0; i < opts.workers; ++i) {
     node->workers_.push_back(
-        std::make_unique<Worker>(i, opts, engine, node->log_store_.get(), transport));
+        std::make_unique<Worker>(i, opts, engine, node->log_store_.get(), transport, node.get()));
   }
   TESSERA_RETURN_IF_ERROR(node->Recover());
   return node;
@@ -61,8 +62,6 @@ std::vector<ShardDescriptor> Node::Shards() const {
 }
 
 Result<std::unique_ptr<Replica>> Node::LoadReplica(const ShardDescriptor& desc) {
-  auto r = std::make_unique<Replica>();
-  r->desc = desc;
   auto apply = engine_->Get(Cf::kMeta, ApplyStateKey(desc.id));
   if (!apply.ok()) {
     return Status::Corruption("shard " + std::to_string(desc.id.value()) +
@@ -70,7 +69,14 @@ Result<std::unique_ptr<Replica>> Node::LoadReplica(const ShardDescriptor& desc) 
   }
   auto st = DecodeApplyState(*apply);
   if (!st.ok()) return st.status();
-  r->apply = std::move(st).value();
+  return BuildReplica(desc, *st);
+}
+
+Result<std::unique_ptr<Replica>> Node::BuildReplica(const ShardDescriptor& desc,
+                                                    const ApplyState& apply) {
+  auto r = std::make_unique<Replica>();
+  r->desc = desc;
+  r->apply = apply;
   r->log = std::make_unique<ReplicaLogStorage>(log_store_->ShardStorage(desc.id), &r->apply);
   // Per replica, a generator of its own: deterministic for a given node seed and shard.
   r->rng = std::make_unique<SeededRandom>(seed_ ^ (desc.id.value() * 0x9e3779b97f4a7c15ULL));
@@ -95,6 +101,21 @@ Result<std::unique_ptr<Replica>> Node::LoadReplica(const ShardDescriptor& desc) 
   }
   r->raft = std::move(node).value();
   return r;
+}
+
+void Node::AddReplica(std::unique_ptr<Replica> replica) {
+  Worker& w = WorkerFor(replica->desc.id);
+  const bool ok = w.Submit(AddReplicaTask{std::move(replica)});
+  // Replica hand-overs use the urgent allowance; losing one would lose a shard until restart.
+  TESSERA_ASSERT(ok, "a worker refused a new replica");
+}
+
+ShardId Node::AllocShardId() {
+  // Until the placement driver hands out ids: random 62-bit ids (collisions are negligible).
+  std::lock_guard<std::mutex> lock(id_mu_);
+  uint64_t id = 0;
+  while (id < 1024) id = id_rng_->Next64() >> 2;
+  return ShardId(id);
 }
 
 Status Node::Bootstrap(const ShardDescriptor& desc) {
@@ -160,6 +181,20 @@ void Node::Write(ShardId shard, WriteCommand command, WriteCallback done) {
   // The callback must survive a refused Submit (the task, and the callback in it, would be gone).
   auto shared = std::make_shared<WriteCallback>(std::move(done));
   ProposeTask t{shard, std::move(command), [shared](WriteResponse r) { (*shared)(std::move(r)); }};
+  if (!WorkerFor(shard).Submit(std::move(t))) {
+    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
+  }
+}
+
+void Node::Split(ShardId shard, Epoch epoch, std::string split_key, WriteCallback done,
+                 ShardId new_shard) {
+  auto shared = std::make_shared<WriteCallback>(std::move(done));
+  AdminCommand cmd;
+  cmd.type = AdminCommand::Type::kSplit;
+  cmd.epoch = epoch;
+  cmd.split_key = std::move(split_key);
+  cmd.new_shard = new_shard ? new_shard : AllocShardId();
+  ProposeTask t{shard, {}, [shared](WriteResponse r) { (*shared)(std::move(r)); }, std::move(cmd)};
   if (!WorkerFor(shard).Submit(std::move(t))) {
     (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
   }

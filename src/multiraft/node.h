@@ -20,12 +20,7 @@
 
 namespace tessera::multiraft {
 
-// The log index and term a bootstrapped shard starts from (as TiKV): its log begins after a
-// snapshot at this index, so a replica added later always starts from a snapshot.
-inline constexpr LogIndex kBootstrapIndex{5};
-inline constexpr Term kBootstrapTerm{5};
-
-class Node final : public RaftBatchHandler {
+class Node final : public RaftBatchHandler, public ReplicaHost {
  public:
   // Opens the node over `engine` (not owned, must outlive the node) and recovers its replicas.
   // `transport` (not owned) carries its Raft messages.
@@ -54,9 +49,23 @@ class Node final : public RaftBatchHandler {
   void Write(ShardId shard, WriteCommand command, WriteCallback done);
   void Read(ReadRequest request, ReadCallback done);
 
+  // Splits `shard` at `split_key` through its log (sent to the shard's leader on this node; else
+  // NotLeader). The shard keeps [start, split_key); a new shard takes [split_key, end) with the
+  // same members. `epoch` must be the shard's current epoch (else EpochNotMatch). When
+  // `new_shard` is zero the node allocates an id. On success the response's hint.current holds
+  // the shard's new descriptor, then the new shard's.
+  void Split(ShardId shard, Epoch epoch, std::string split_key, WriteCallback done,
+             ShardId new_shard = ShardId());
+
   // RaftBatchHandler (called by the transport).
   void HandleRaftBatch(RaftBatch batch) override;
   void ReportUnreachable(NodeId to, const std::vector<ShardId>& shards) override;
+
+  // ReplicaHost (called by workers).
+  Result<std::unique_ptr<Replica>> BuildReplica(const ShardDescriptor& desc,
+                                                const ApplyState& apply) override;
+  void AddReplica(std::unique_ptr<Replica> replica) override;
+  ShardId AllocShardId() override;
 
   NodeId id() const { return opts_.node_id; }
   storage::Engine* engine() const { return engine_; }
@@ -85,6 +94,8 @@ class Node final : public RaftBatchHandler {
   std::mutex bootstrap_mu_;  // serializes Bootstrap calls
   bool started_ = false;
   uint64_t seed_ = 0;  // opts_.random_seed, or drawn from the system's entropy
+  std::mutex id_mu_;
+  std::unique_ptr<SeededRandom> id_rng_;  // guarded by id_mu_
 };
 
 }  // namespace tessera::multiraft

@@ -20,6 +20,9 @@ Status NodeOptions::Validate() const {
   if (max_command_bytes == 0) {
     return Status::InvalidArgument("node options: max_command_bytes must be > 0");
   }
+  if (split_check_interval_ms <= 0) {
+    return Status::InvalidArgument("node options: split_check_interval_ms must be > 0");
+  }
   if (clock == nullptr) return Status::InvalidArgument("node options: clock must be set");
   return Status::OK();
 }

@@ -50,6 +50,14 @@ struct NodeOptions {
   // loses acknowledged writes on a machine crash; only for tests and experiments. Default: true.
   bool sync_log = true;
 
+  // Split by size: the leader of a shard checks every split_check_interval_ms whether the
+  // engine's approximate size or key count of the shard's range exceeds these bounds, and if so
+  // proposes a split at the engine's middle key. 0 disables a bound. Defaults: 96 MiB, 960,000
+  // keys, every 10 s.
+  uint64_t split_size_bytes = 96ull << 20;
+  uint64_t split_keys = 960'000;
+  int split_check_interval_ms = 10'000;
+
   // Seeds the replicas' election randomness (each replica's generator is seeded from this and
   // its shard id). 0: a seed from the operating system's entropy. The deterministic simulator
   // sets it so that a run replays from its seed.

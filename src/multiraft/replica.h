@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ struct ProposeTask {
   ShardId shard;
   WriteCommand command;
   WriteCallback done;
+  // Set for an admin command (then `command` is unused): proposed like a write, in order.
+  std::optional<AdminCommand> admin;
 };
 
 struct ReadTask {
@@ -86,6 +89,19 @@ struct Replica {
 
   // In the worker's active list this round (it got input, or still has work).
   bool active = false;
+
+  // Descriptors of the shards split off from this one, newest first (a few), returned with
+  // EpochNotMatch so that a client with the old epoch learns both halves.
+  std::vector<ShardDescriptor> split_off;
+
+  // Campaign as soon as the worker takes the replica in (a shard created by a split on the node
+  // where its parent leads: no election timeout without a leader).
+  bool campaign_on_start = false;
+
+  // The epoch version under which this replica last proposed a split by size (one at a time).
+  uint64_t split_proposed_version = UINT64_MAX;
+  int64_t split_proposed_ms = 0;
+  int64_t next_split_check_ms = 0;
 
   // Stale reads: the applied state is known to be at least as fresh as this time (ms on the
   // steady clock): the issue time of the newest satisfied read index.

@@ -16,8 +16,10 @@ namespace tessera::multiraft {
 
 // Routing hints that come with NotLeader and EpochNotMatch, so that clients refresh and retry.
 struct RouteHint {
-  NodeId leader;                           // NotLeader: the leader this replica knows, if any
-  std::optional<ShardDescriptor> current;  // EpochNotMatch / KeyNotInShard: this replica's view
+  NodeId leader;  // NotLeader: the leader this replica knows, if any
+  // EpochNotMatch / KeyNotInShard: this node's current descriptor of the shard first, then those
+  // of the shards split off from it (so that a client learns both halves of a split).
+  std::vector<ShardDescriptor> current;
 };
 
 struct WriteResponse {

@@ -5,16 +5,18 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "storage/write_batch.h"
 
 namespace tessera::multiraft {
 
 Worker::Worker(int index, const NodeOptions& opts, storage::Engine* engine,
-               storage::LogStore* log_store, Transport* transport)
+               storage::LogStore* log_store, Transport* transport, ReplicaHost* host)
     : index_(index),
       opts_(opts),
       engine_(engine),
       log_store_(log_store),
       transport_(transport),
+      host_(host),
       clock_(opts.clock),
       tick_ns_(int64_t{opts.tick_ms} * 1'000'000),
       mailbox_(opts.mailbox_capacity),
@@ -117,6 +119,10 @@ void Worker::Dispatch(Task& task) {
           TESSERA_ASSERT(!replicas_.count(id), "replica added twice");
           Replica* r = t.replica.get();
           replicas_.emplace(id, std::move(t.replica));
+          if (r->campaign_on_start) {
+            r->campaign_on_start = false;
+            r->raft->Campaign();
+          }
           Activate(r);
         }
       },
@@ -140,9 +146,32 @@ void Worker::HandleMessages(MessagesTask& t) {
   }
 }
 
+RouteHint Worker::HintFor(const Replica& r) const {
+  RouteHint h;
+  h.leader = r.raft->soft_state().lead;
+  h.current.push_back(r.desc);
+  h.current.insert(h.current.end(), r.split_off.begin(), r.split_off.end());
+  return h;
+}
+
+Status Worker::CheckAdmin(const Replica& r, const AdminCommand& cmd) const {
+  switch (cmd.type) {
+    case AdminCommand::Type::kSplit:
+      TESSERA_RETURN_IF_ERROR(storage::ValidateKey(cmd.split_key));
+      if (!r.desc.ContainsKey(cmd.split_key) || cmd.split_key == r.desc.start_key) {
+        return Status::InvalidArgument("split key is not strictly inside " + DescribeShard(r.desc));
+      }
+      if (!cmd.new_shard || cmd.new_shard == r.desc.id) {
+        return Status::InvalidArgument("split: bad new shard id");
+      }
+      return Status::OK();
+  }
+  return Status::InvalidArgument("unknown admin command");
+}
+
 Status Worker::CheckEpoch(const Replica& r, const Epoch& epoch, RouteHint* hint) const {
   if (epoch.version != r.desc.epoch.version || epoch.conf_version != r.desc.epoch.conf_version) {
-    hint->current = r.desc;
+    *hint = HintFor(r);
     return Status::EpochNotMatch("request epoch differs from " + DescribeShard(r.desc));
   }
   return Status::OK();
@@ -160,13 +189,15 @@ void Worker::HandlePropose(ProposeTask& t) {
     hint.leader = r->raft->soft_state().lead;
     s = Status::NotLeader("this replica is not the leader");
   }
-  if (s.ok()) {
+  // Admin commands are checked against the whole epoch above (CheckEpoch), then for sense.
+  if (s.ok() && t.admin) s = CheckAdmin(*r, *t.admin);
+  if (s.ok() && !t.admin) {
     for (const WriteOp& op : t.command.ops) {
       const bool in = op.type == WriteOp::Type::kDeleteRange
                           ? r->desc.ContainsRange(op.key, op.end_key)
                           : r->desc.ContainsKey(op.key);
       if (!in) {
-        hint.current = r->desc;
+        hint = HintFor(*r);
         s = Status::KeyNotInShard("key outside " + DescribeShard(r->desc));
         break;
       }
@@ -193,7 +224,7 @@ void Worker::HandleRead(ReadTask& t) {
     const bool in =
         q.point ? r->desc.ContainsKey(q.start_key) : r->desc.ContainsRange(q.start_key, q.end_key);
     if (!in) {
-      hint.current = r->desc;
+      hint = HintFor(*r);
       s = Status::KeyNotInShard("read outside " + DescribeShard(r->desc));
     }
   }
@@ -227,12 +258,16 @@ void Worker::Tick() {
   for (auto& [id, r] : replicas_) {
     r->raft->Tick();
     Activate(r.get());
+    if (now_ms >= r->next_split_check_ms) {
+      r->next_split_check_ms = now_ms + opts_.split_check_interval_ms;
+      CheckSplit(*r);
+    }
     // Writes not applied in time: the outcome is unknown (the entry may still commit), so the
     // answer is Timeout, never a failure.
     for (auto& w : r->pending_writes) {
       if (w.done && now_ms - w.proposed_ms > opts_.write_timeout_ms) {
         w.done(WriteResponse{Status::Timeout("not applied in time; the outcome is unknown"),
-                             RouteHint{r->raft->soft_state().lead, std::nullopt},
+                             RouteHint{r->raft->soft_state().lead, {}},
                              {}});
         w.done = nullptr;
       }
@@ -242,7 +277,7 @@ void Worker::Tick() {
       if (now_ms - req.tasks.front().issued_ms > kReadIndexAttempts * election_ms) {
         for (ReadTask& t : req.tasks) {
           t.done(ReadResponse{Status::Timeout("no read index from a leader in time"),
-                              RouteHint{r->raft->soft_state().lead, std::nullopt}});
+                              RouteHint{r->raft->soft_state().lead, {}}});
         }
         it = r->reads_awaiting_index.erase(it);
         continue;
@@ -254,6 +289,48 @@ void Worker::Tick() {
       ++it;
     }
   }
+}
+
+void Worker::CheckSplit(Replica& r) {
+  if (r.raft->soft_state().role != raft::StateRole::kLeader) return;
+  if (opts_.split_size_bytes == 0 && opts_.split_keys == 0) return;
+  // One split in flight: a split proposed under this epoch that did not apply (a lost proposal,
+  // a leader change) is proposed again after a few intervals.
+  const int64_t now_ms = NowMs();
+  if (r.split_proposed_version == r.desc.epoch.version &&
+      now_ms < r.split_proposed_ms + 3 * int64_t{opts_.split_check_interval_ms}) {
+    return;
+  }
+  auto stats = engine_->ApproximateRange(storage::Cf::kData, r.desc.start_key, r.desc.end_key);
+  if (!stats.ok()) return;
+  const bool big =
+      (opts_.split_size_bytes > 0 && stats->approximate_bytes > opts_.split_size_bytes) ||
+      (opts_.split_keys > 0 && stats->approximate_keys > opts_.split_keys);
+  if (!big) return;
+  auto key = engine_->SplitKey(storage::Cf::kData, r.desc.start_key, r.desc.end_key);
+  if (!key.ok()) return;
+  AdminCommand cmd;
+  cmd.type = AdminCommand::Type::kSplit;
+  cmd.epoch = r.desc.epoch;
+  cmd.split_key = std::move(key).value();
+  cmd.new_shard = host_->AllocShardId();
+  if (!CheckAdmin(r, cmd).ok()) return;
+  Log().info("shard {}: {} bytes, {} keys: proposing a split at a middle key", r.desc.id.value(),
+             stats->approximate_bytes, stats->approximate_keys);
+  r.split_proposed_version = r.desc.epoch.version;
+  r.split_proposed_ms = now_ms;
+  const ShardId id = r.desc.id;
+  ProposeTask t{id,
+                {},
+                [id](WriteResponse resp) {
+                  if (!resp.status.ok()) {
+                    Log().info("shard {}: split by size not done: {}", id.value(),
+                               resp.status.ToString());
+                  }
+                },
+                std::move(cmd)};
+  if (r.round_writes.empty() && r.round_reads.empty()) touched_.push_back(&r);
+  r.round_writes.push_back(std::move(t));
 }
 
 void Worker::FailAll(Replica& r, const Status& s) {

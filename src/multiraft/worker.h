@@ -46,6 +46,21 @@ struct AddReplicaTask {
 };
 using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask>;
 
+// What a worker needs from its node: building replicas and handing them to the worker that owns
+// their shard (a split creates a shard that another worker may own).
+class ReplicaHost {
+ public:
+  virtual ~ReplicaHost() = default;
+  // Builds a replica of `desc` whose state machine is at `apply`, over the shard's log in the
+  // log store (which must exist).
+  virtual Result<std::unique_ptr<Replica>> BuildReplica(const ShardDescriptor& desc,
+                                                        const ApplyState& apply) = 0;
+  // Queues `replica` on the worker that owns its shard. Thread-safe.
+  virtual void AddReplica(std::unique_ptr<Replica> replica) = 0;
+  // A new, cluster-unique shard id (for a split). Thread-safe.
+  virtual ShardId AllocShardId() = 0;
+};
+
 // Counters, read by tests, benchmarks and /metrics.
 struct WorkerStats {
   std::atomic<uint64_t> rounds{0};
@@ -63,7 +78,7 @@ class Worker {
   static constexpr int kReadIndexAttempts = 5;
 
   Worker(int index, const NodeOptions& opts, storage::Engine* engine, storage::LogStore* log_store,
-         Transport* transport);
+         Transport* transport, ReplicaHost* host);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -104,8 +119,20 @@ class Worker {
   void ProposeWrites(Replica& r);
   void RequestReads(Replica& r);
   bool ProcessReadies();
+  // A replica created by a split, to be built and handed over once the apply batch is written.
+  struct NewReplica {
+    ShardDescriptor desc;
+    ApplyState apply;
+    bool campaign = false;  // the parent's leader is here: the new shard campaigns at once
+  };
   void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch,
-                      std::vector<std::pair<WriteCallback, WriteResponse>>* answers);
+                      std::vector<std::pair<WriteCallback, WriteResponse>>* answers,
+                      std::vector<NewReplica>* created);
+  void ApplyEntry(Replica& r, const raft::Entry& e, class ApplyBatch& batch, WriteResponse* resp,
+                  std::vector<NewReplica>* created);
+  Status ApplySplit(Replica& r, const AdminCommand& cmd, class ApplyBatch& batch,
+                    std::vector<NewReplica>* created);
+  void CheckSplit(Replica& r);
   void HandleReadStates(Replica& r, const std::vector<raft::ReadState>& states);
   void ReleaseReads(Replica& r);
   void Send(std::map<NodeId, RaftBatch>& outbox);
@@ -114,12 +141,15 @@ class Worker {
 
   // Errors answered before proposing or reading.
   Status CheckEpoch(const Replica& r, const Epoch& epoch, RouteHint* hint) const;
+  Status CheckAdmin(const Replica& r, const AdminCommand& cmd) const;
+  RouteHint HintFor(const Replica& r) const;
 
   const int index_;
   const NodeOptions opts_;
   storage::Engine* const engine_;
   storage::LogStore* const log_store_;
   Transport* const transport_;
+  ReplicaHost* const host_;
   Clock* const clock_;
   const int64_t tick_ns_;
   Mailbox<Task> mailbox_;
@@ -142,6 +172,7 @@ class Worker {
   }
   int64_t next_tick_ns_;
   uint64_t read_seq_ = 0;
+  uint64_t ticks_ = 0;
 };
 
 }  // namespace tessera::multiraft

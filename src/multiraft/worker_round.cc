@@ -22,7 +22,7 @@ void Worker::ProposeWrites(Replica& r) {
     // Deposed by a message earlier in this round.
     for (auto& w : writes) {
       w.done(WriteResponse{Status::NotLeader("this replica is not the leader"),
-                           RouteHint{r.raft->soft_state().lead, std::nullopt},
+                           RouteHint{r.raft->soft_state().lead, {}},
                            {}});
     }
     return;
@@ -31,7 +31,7 @@ void Worker::ProposeWrites(Replica& r) {
   std::vector<WriteCallback> callbacks;
   data.reserve(writes.size());
   for (auto& w : writes) {
-    std::string bytes = EncodeWriteCommand(w.command);
+    std::string bytes = w.admin ? EncodeAdminCommand(*w.admin) : EncodeWriteCommand(w.command);
     if (bytes.size() > opts_.max_command_bytes) {
       w.done(
           WriteResponse{Status::InvalidArgument("command larger than max_command_bytes"), {}, {}});
@@ -124,9 +124,18 @@ bool Worker::ProcessReadies() {
   Send(outbox);
   ApplyBatch apply(engine_);
   std::vector<std::pair<WriteCallback, WriteResponse>> answers;
-  for (auto& it : items) ApplyCommitted(*it.replica, it.rd, apply, &answers);
+  std::vector<NewReplica> created;
+  for (auto& it : items) ApplyCommitted(*it.replica, it.rd, apply, &answers, &created);
   const Status s = apply.Commit();
   TESSERA_ASSERT(s.ok(), ("apply write failed: " + s.ToString()).c_str());
+  // Shards created by splits exist on disk now: start their replicas (on their own workers).
+  for (NewReplica& n : created) {
+    auto replica = host_->BuildReplica(n.desc, n.apply);
+    TESSERA_ASSERT(replica.ok(),
+                   ("cannot start a split shard: " + replica.status().ToString()).c_str());
+    replica.value()->campaign_on_start = n.campaign;
+    host_->AddReplica(std::move(replica).value());
+  }
   for (auto& [cb, resp] : answers) cb(std::move(resp));
   bool more = false;
   for (auto& it : items) {
@@ -142,7 +151,8 @@ bool Worker::ProcessReadies() {
 }
 
 void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch,
-                            std::vector<std::pair<WriteCallback, WriteResponse>>* answers) {
+                            std::vector<std::pair<WriteCallback, WriteResponse>>* answers,
+                            std::vector<NewReplica>* created) {
   if (rd.committed_entries.empty()) return;
   for (const raft::Entry& e : rd.committed_entries) {
     // Writes are identified by (index, term): an entry at our index with another term means our
@@ -163,39 +173,99 @@ void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch,
       }
     }
     WriteResponse resp;
-    if (e.type == raft::EntryType::kConfChange) {
-      auto cc = raft::DecodeConfChange(e.data);
-      if (cc.ok()) {
-        auto cs = r.raft->ApplyConfChange(*cc);
-        if (cs.ok()) {
-          r.apply.conf_state = *cs;
-          r.desc.voters = cs->voters;
-          r.desc.learners = cs->learners;
-          ++r.desc.epoch.conf_version;
-          batch.SetDescriptor(r.desc);
-        }
-      }
-    } else if (!e.data.empty()) {
-      auto cmd = DecodeWriteCommand(e.data);
-      if (!cmd.ok()) {
-        // Every replica refuses the same bytes the same way: the state machines stay equal.
-        Log().error("shard {}: undecodable command at index {}: {}", r.desc.id.value(),
-                    e.index.value(), cmd.status().ToString());
-        resp.status = cmd.status();
-      } else {
-        resp.status = batch.ApplyWrite(r.desc, *cmd, &resp.results);
-        TESSERA_ASSERT(
-            !resp.status.Is(Status::Code::kIOError) && !resp.status.Is(Status::Code::kCorruption),
-            "the engine failed while applying");
-        if (resp.status.Is(Status::Code::kEpochNotMatch)) resp.hint.current = r.desc;
-      }
-      stats_.entries_applied.fetch_add(1, std::memory_order_relaxed);
-    }
+    ApplyEntry(r, e, batch, &resp, created);
     r.apply.applied_index = e.index;
     r.apply.applied_term = e.term;
     if (mine) answers->emplace_back(std::move(mine->done), std::move(resp));
   }
   batch.SetApplyState(r.desc.id, r.apply);
+}
+
+void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, WriteResponse* resp,
+                        std::vector<NewReplica>* created) {
+  if (e.type == raft::EntryType::kConfChange) {
+    auto cc = raft::DecodeConfChange(e.data);
+    if (cc.ok()) {
+      auto cs = r.raft->ApplyConfChange(*cc);
+      if (cs.ok()) {
+        r.apply.conf_state = *cs;
+        r.desc.voters = cs->voters;
+        r.desc.learners = cs->learners;
+        ++r.desc.epoch.conf_version;
+        batch.SetDescriptor(r.desc);
+      }
+    }
+    return;
+  }
+  // Every replica refuses the same bytes the same way: the state machines stay equal.
+  auto refuse = [&](const Status& s) {
+    Log().error("shard {}: undecodable command at index {}: {}", r.desc.id.value(), e.index.value(),
+                s.ToString());
+    resp->status = s;
+  };
+  switch (PeekCommandKind(e.data)) {
+    case CommandKind::kEmpty:
+      return;  // a new leader's empty entry
+    case CommandKind::kUnknown:
+      refuse(Status::Corruption("unknown command kind"));
+      return;
+    case CommandKind::kAdmin: {
+      auto cmd = DecodeAdminCommand(e.data);
+      if (!cmd.ok()) return refuse(cmd.status());
+      resp->status = ApplySplit(r, *cmd, batch, created);
+      resp->hint = HintFor(r);
+      return;
+    }
+    case CommandKind::kWrite: {
+      auto cmd = DecodeWriteCommand(e.data);
+      if (!cmd.ok()) return refuse(cmd.status());
+      resp->status = batch.ApplyWrite(r.desc, *cmd, &resp->results);
+      TESSERA_ASSERT(
+          !resp->status.Is(Status::Code::kIOError) && !resp->status.Is(Status::Code::kCorruption),
+          "the engine failed while applying");
+      if (resp->status.Is(Status::Code::kEpochNotMatch)) resp->hint = HintFor(r);
+      stats_.entries_applied.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+Status Worker::ApplySplit(Replica& r, const AdminCommand& cmd, ApplyBatch& batch,
+                          std::vector<NewReplica>* created) {
+  // The checks depend only on replicated state: every replica decides the same way.
+  if (!(cmd.epoch == r.desc.epoch)) {
+    return Status::EpochNotMatch("split proposed under another epoch of " + DescribeShard(r.desc));
+  }
+  TESSERA_RETURN_IF_ERROR(CheckAdmin(r, cmd));
+  ShardDescriptor right = r.desc;
+  right.id = cmd.new_shard;
+  right.start_key = cmd.split_key;
+  ++right.epoch.version;
+  r.desc.end_key = cmd.split_key;
+  ++r.desc.epoch.version;
+  const ApplyState child{kBootstrapIndex, kBootstrapTerm, r.apply.conf_state};
+  // The new shard's log first (its start after a snapshot at the bootstrap index), then its
+  // descriptor and apply state in the apply batch. Re-applying the split after a crash finds the
+  // log already there. The log write is not synced: any later synced write (the new shard's own
+  // first entries) makes it and the apply batch before it durable.
+  if (!log_store_->State(right.id).ok()) {
+    storage::LogWriteBatch lb;
+    lb.ApplySnapshot(right.id,
+                     raft::SnapshotMetadata{r.apply.conf_state, kBootstrapIndex, kBootstrapTerm});
+    lb.SetHardState(right.id, raft::HardState{kBootstrapTerm, NodeId(), kBootstrapIndex});
+    const Status s = log_store_->Write(lb, storage::LogWriteOptions{.sync = false});
+    TESSERA_ASSERT(s.ok(), ("cannot create the log of a split shard: " + s.ToString()).c_str());
+  }
+  batch.SetDescriptor(r.desc);
+  batch.SetDescriptor(right);
+  batch.SetApplyState(right.id, child);
+  r.split_off.insert(r.split_off.begin(), right);
+  if (r.split_off.size() > 4) r.split_off.pop_back();
+  Log().info("shard {}: split at index {}: {} and {}", r.desc.id.value(),
+             r.apply.applied_index.value() + 1, DescribeShard(r.desc), DescribeShard(right));
+  created->push_back(
+      NewReplica{std::move(right), child, r.raft->soft_state().role == raft::StateRole::kLeader});
+  return Status::OK();
 }
 
 void Worker::HandleReadStates(Replica& r, const std::vector<raft::ReadState>& states) {
@@ -212,6 +282,13 @@ void Worker::ReleaseReads(Replica& r) {
          r.reads_awaiting_apply.begin()->first <= r.apply.applied_index) {
     ReadTask t = std::move(r.reads_awaiting_apply.begin()->second);
     r.reads_awaiting_apply.erase(r.reads_awaiting_apply.begin());
+    if (t.request.epoch.version != r.desc.epoch.version) {
+      // A split or merge applied while the read waited: its keys may belong to another shard
+      // now, whose replica on this node may lag. The client retries with fresh descriptors.
+      t.done(ReadResponse{
+          Status::EpochNotMatch("the shard's range changed during the read"), HintFor(r), {}});
+      continue;
+    }
     r.fresh_as_of_ms = std::max(r.fresh_as_of_ms, t.issued_ms);
     t.done(ReadResponse{Status::OK(), {}, t.shard_end_key});
   }

@@ -31,15 +31,15 @@ void ToProtoError(const Status& s, const multiraft::RouteHint& hint, ShardId sha
     }
     case Status::Code::kEpochNotMatch: {
       auto* e = out->mutable_epoch_not_match();
-      if (hint.current) ToProtoShard(*hint.current, e->add_current_shards());
+      for (const auto& d : hint.current) ToProtoShard(d, e->add_current_shards());
       break;
     }
     case Status::Code::kKeyNotInShard: {
       auto* e = out->mutable_key_not_in_shard();
       e->set_shard_id(shard.value());
-      if (hint.current) {
-        e->set_start_key(hint.current->start_key);
-        e->set_end_key(hint.current->end_key);
+      if (!hint.current.empty()) {
+        e->set_start_key(hint.current.front().start_key);
+        e->set_end_key(hint.current.front().end_key);
       }
       break;
     }

@@ -63,8 +63,8 @@ TEST(MultiRaftCluster, TypedErrorsForBadRequests) {
   cmd.ops.push_back(WriteOp{WriteOp::Type::kPut, c.KeyIn(kShard, "k"), "v", {}, {}, false});
   w = c.Write(*leader, kShard, cmd);
   EXPECT_TRUE(w.status.Is(Status::Code::kEpochNotMatch)) << w.status.ToString();
-  ASSERT_TRUE(w.hint.current);
-  EXPECT_EQ(w.hint.current->id, kShard);
+  ASSERT_FALSE(w.hint.current.empty());
+  EXPECT_EQ(w.hint.current.front().id, kShard);
   // A key of shard 2 sent to shard 1.
   w = c.Put(*leader, kShard, c.KeyIn(ShardId(2), "k"), "v");
   EXPECT_TRUE(w.status.Is(Status::Code::kKeyNotInShard)) << w.status.ToString();

@@ -16,8 +16,9 @@ std::string ShardPrefix(uint64_t i) {
 }
 }  // namespace
 
-TestCluster::TestCluster(int n, int shards, int workers, bool lease_reads)
-    : n_(n), workers_(workers), lease_reads_(lease_reads) {
+TestCluster::TestCluster(int n, int shards, int workers, bool lease_reads,
+                         std::function<void(NodeOptions*)> tweak)
+    : n_(n), workers_(workers), lease_reads_(lease_reads), tweak_(std::move(tweak)) {
   std::vector<NodeId> voters;
   for (int i = 1; i <= n; ++i) voters.push_back(NodeId(i));
   for (int s = 1; s <= shards; ++s) {
@@ -27,7 +28,7 @@ TestCluster::TestCluster(int n, int shards, int workers, bool lease_reads)
     d.start_key = s == 1 ? "" : ShardPrefix(s);
     d.end_key = s == shards ? "" : ShardPrefix(s + 1);
     d.voters = voters;
-    shards_.push_back(d);
+    shards_[d.id] = d;
   }
   nodes_.resize(n);
   for (int i = 1; i <= n; ++i) {
@@ -36,7 +37,7 @@ TestCluster::TestCluster(int n, int shards, int workers, bool lease_reads)
     engines_.push_back(std::move(e).value());
     transports_.push_back(network_.TransportFor(NodeId(i)));
     StartNode(NodeId(i));
-    for (const auto& d : shards_) {
+    for (const auto& [sid, d] : shards_) {
       const Status st = node(NodeId(i))->Bootstrap(d);
       TESSERA_ASSERT(st.ok(), st.ToString().c_str());
     }
@@ -61,6 +62,7 @@ void TestCluster::StartNode(NodeId id) {
   o.election_ticks = 10;
   o.heartbeat_ticks = 2;
   o.lease_reads = lease_reads_;
+  if (tweak_) tweak_(&o);
   auto node = Node::Open(o, engines_[id.value() - 1].get(), transports_[id.value() - 1].get());
   TESSERA_ASSERT(node.ok(), node.status().ToString().c_str());
   nodes_[id.value() - 1] = std::move(node).value();
@@ -88,6 +90,32 @@ WriteResponse TestCluster::Write(NodeId on, ShardId shard, WriteCommand cmd,
     return WriteResponse{Status::Timeout("test: no answer in time"), {}, {}};
   }
   return f.get();
+}
+
+void TestCluster::Learn(const ShardDescriptor& d) {
+  auto it = shards_.find(d.id);
+  if (it == shards_.end() || it->second.epoch.version < d.epoch.version ||
+      (it->second.epoch.version == d.epoch.version &&
+       it->second.epoch.conf_version < d.epoch.conf_version)) {
+    shards_[d.id] = d;
+  }
+}
+
+WriteResponse TestCluster::Split(NodeId on, ShardId shard, const std::string& key,
+                                 ShardId new_shard, std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<WriteResponse>>();
+  auto f = p->get_future();
+  node(on)->Split(
+      shard, this->shard(shard).epoch, key, [p](WriteResponse r) { p->set_value(std::move(r)); },
+      new_shard);
+  if (f.wait_for(timeout) != std::future_status::ready) {
+    return WriteResponse{Status::Timeout("test: no answer in time"), {}, {}};
+  }
+  WriteResponse r = f.get();
+  if (r.status.ok()) {
+    for (const auto& d : r.hint.current) Learn(d);
+  }
+  return r;
 }
 
 WriteResponse TestCluster::Put(NodeId on, ShardId shard, const std::string& key,
@@ -126,7 +154,9 @@ TestCluster::ReadResult TestCluster::Get(NodeId on, ShardId shard, const std::st
 std::optional<NodeId> TestCluster::WaitForLeader(ShardId shard, std::chrono::milliseconds timeout,
                                                  std::optional<NodeId> exclude) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string probe = KeyIn(shard, "__leader_probe");
+  // The shard's first key is always inside it ("\x01" for the shard that starts the key space).
+  const std::string& start = this->shard(shard).start_key;
+  const std::string probe = start.empty() ? std::string("\x01") : start;
   while (std::chrono::steady_clock::now() < deadline) {
     for (int i = 1; i <= n_; ++i) {
       const NodeId id(i);

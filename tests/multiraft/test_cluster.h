@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,11 +22,16 @@ class TestCluster {
  public:
   // Starts `n` nodes (ids 1..n) and bootstraps `shards` shards replicated on all of them; shard
   // i covers keys starting with a fixed-width prefix so that shards tile the key space.
-  explicit TestCluster(int n, int shards = 1, int workers = 2, bool lease_reads = true);
+  // `tweak`, when set, adjusts every node's options before it opens.
+  explicit TestCluster(int n, int shards = 1, int workers = 2, bool lease_reads = true,
+                       std::function<void(NodeOptions*)> tweak = nullptr);
   ~TestCluster();
 
-  // The descriptor of shard `id` as bootstrapped.
-  const ShardDescriptor& shard(ShardId id) const { return shards_.at(id.value() - 1); }
+  // The newest descriptor of shard `id` the test has seen (bootstrapped, or learned from a split
+  // or an EpochNotMatch hint).
+  const ShardDescriptor& shard(ShardId id) const { return shards_.at(id); }
+  // Remembers `d` if it is newer than what the test knows of its shard.
+  void Learn(const ShardDescriptor& d);
   // A key that falls in shard `id`.
   std::string KeyIn(ShardId id, const std::string& suffix) const;
 
@@ -54,6 +60,10 @@ class TestCluster {
                  uint64_t max_staleness_ms = 0);
   // Writes through whichever node leads, retrying NotLeader and dropped proposals until
   // `timeout`.
+  // Splits `shard` at `key` through node `on` (its epoch as the test knows it); on success
+  // learns both new descriptors.
+  WriteResponse Split(NodeId on, ShardId shard, const std::string& key, ShardId new_shard,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   WriteResponse PutAnywhere(ShardId shard, const std::string& key, const std::string& value,
                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -67,11 +77,12 @@ class TestCluster {
   int n_;
   int workers_;
   bool lease_reads_;
+  std::function<void(NodeOptions*)> tweak_;
   SimNetwork network_;
   std::vector<std::unique_ptr<storage::Engine>> engines_;
   std::vector<std::unique_ptr<Transport>> transports_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::vector<ShardDescriptor> shards_;
+  std::map<ShardId, ShardDescriptor> shards_;
 };
 
 }  // namespace tessera::multiraft::testing
