@@ -77,7 +77,8 @@ class MemorySnapshot final : public Snapshot {
 
 class MemoryEngine final : public Engine {
  public:
-  MemoryEngine() : current_(std::make_shared<const Version>()) {}
+  explicit MemoryEngine(const MemoryEngineOptions& opts)
+      : track_durable_(opts.track_durable_state), current_(std::make_shared<const Version>()) {}
   ~MemoryEngine() override { live_.AssertNone(); }
 
   EngineKind kind() const override { return EngineKind::kMemory; }
@@ -86,7 +87,7 @@ class MemoryEngine final : public Engine {
     return GetFrom(*Current(), cf, key);
   }
 
-  Status Write(const WriteOptions& /*opts: no stable storage*/, const WriteBatch& batch) override {
+  Status Write(const WriteOptions& opts, const WriteBatch& batch) override {
     TESSERA_RETURN_IF_ERROR(batch.status());
     std::lock_guard<std::mutex> w(write_mu_);
     Version next = *Current();
@@ -106,7 +107,7 @@ class MemoryEngine final : public Engine {
       return Status::OK();
     });
     TESSERA_ASSERT(st.ok(), "applying a validated batch to the memory engine cannot fail");
-    Publish(std::move(next));
+    Publish(std::move(next), opts.sync);
     return Status::OK();
   }
 
@@ -162,7 +163,7 @@ class MemoryEngine final : public Engine {
         return Status::OK();
       }));
     }
-    Publish(std::move(next));
+    Publish(std::move(next), /*durable=*/true);  // Ingest is durable (engine.h)
     return Status::OK();
   }
 
@@ -184,15 +185,36 @@ class MemoryEngine final : public Engine {
     return SyncDir(dir);
   }
 
+  // CrashLoseUnsynced: back to the durable version (the roots are persistent, so O(1)).
+  Status RevertToDurable() {
+    if (!track_durable_) {
+      return Status::InvalidArgument("memory engine opened without track_durable_state");
+    }
+    TESSERA_ASSERT(live_.count() == 0, "a simulated crash with a Snapshot or Iterator alive");
+    std::lock_guard<std::mutex> w(write_mu_);
+    std::lock_guard<std::mutex> l(mu_);
+    TESSERA_ASSERT(durable_ != nullptr, "a tracking memory engine always has a durable version");
+    current_ = durable_;
+    return Status::OK();
+  }
+  // Marks the current version durable (the engine was just opened).
+  void MarkDurable() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (track_durable_) durable_ = current_;
+  }
+
  private:
   VersionRef Current() const {
     std::lock_guard<std::mutex> l(mu_);
     return current_;
   }
-  void Publish(Version v) {
+  // REQUIRES: write_mu_ held. A durable version makes every earlier one durable too (one
+  // sequence of versions, like a WAL synced up to its end).
+  void Publish(Version v, bool durable) {
     auto next = std::make_shared<const Version>(std::move(v));
     std::lock_guard<std::mutex> l(mu_);
     current_ = std::move(next);
+    if (durable && track_durable_) durable_ = current_;
   }
   static uint64_t CountUpTo(const TreeRef& root, std::string_view end) {
     return end.empty() ? memtree::Count(root) : memtree::CountLess(root, end);
@@ -201,10 +223,12 @@ class MemoryEngine final : public Engine {
     return end.empty() ? memtree::Bytes(root) : memtree::BytesLess(root, end);
   }
 
-  LiveHandles live_;       // declared first: destroyed last
+  LiveHandles live_;  // declared first: destroyed last
+  const bool track_durable_;
   std::mutex write_mu_;    // serializes Write and Ingest (read, modify, publish)
-  mutable std::mutex mu_;  // guards current_ (held only to copy or swap the pointer)
+  mutable std::mutex mu_;  // guards current_ and durable_ (held only to copy or swap pointers)
   VersionRef current_;
+  VersionRef durable_;  // track_durable_ only: the state a crash reverts to
 };
 
 Status LoadCheckpoint(Engine& engine, const std::string& dir) {
@@ -234,18 +258,26 @@ Status LoadCheckpoint(Engine& engine, const std::string& dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<Engine>> OpenMemoryEngine(const MemoryEngineOptions& /*opts*/) {
-  auto engine = std::make_unique<MemoryEngine>();
+Result<std::unique_ptr<Engine>> OpenMemoryEngine(const MemoryEngineOptions& opts) {
+  auto engine = std::make_unique<MemoryEngine>(opts);
   TESSERA_RETURN_IF_ERROR(InitOrCheckFormatVersion(*engine));
+  engine->MarkDurable();
   return std::unique_ptr<Engine>(std::move(engine));
 }
 
 Result<std::unique_ptr<Engine>> OpenMemoryEngineCheckpoint(const std::string& dir,
-                                                           const MemoryEngineOptions& /*opts*/) {
-  auto engine = std::make_unique<MemoryEngine>();
+                                                           const MemoryEngineOptions& opts) {
+  auto engine = std::make_unique<MemoryEngine>(opts);
   TESSERA_RETURN_IF_ERROR(LoadCheckpoint(*engine, dir));
   TESSERA_RETURN_IF_ERROR(InitOrCheckFormatVersion(*engine));
+  engine->MarkDurable();
   return std::unique_ptr<Engine>(std::move(engine));
+}
+
+Status CrashLoseUnsynced(Engine* engine) {
+  auto* memory = dynamic_cast<MemoryEngine*>(engine);
+  if (memory == nullptr) return Status::InvalidArgument("CrashLoseUnsynced: not a memory engine");
+  return memory->RevertToDurable();
 }
 
 }  // namespace tessera::storage

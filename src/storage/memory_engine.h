@@ -3,8 +3,10 @@
 // to disk except by Export and Checkpoint.
 //
 // Semantics are those of engine.h with these notes:
-//   - WriteOptions::sync has no effect: there is no stable storage; the data lives as long as the
-//     Engine object.
+//   - There is no stable storage: the data lives as long as the Engine object. For crash
+//     simulation, MemoryEngineOptions::track_durable_state makes the engine remember its state as
+//     of the last durable write (see CrashLoseUnsynced); otherwise WriteOptions::sync has no
+//     effect.
 //   - Snapshots cost O(1) and never block writers; writers are serialized by one mutex and publish
 //     each batch by swapping the roots, so a batch is visible whole or not at all.
 //   - ApproximateRange is exact and O(log n); SplitKey is the exact byte middle, O(log n).
@@ -22,8 +24,12 @@
 namespace tessera::storage {
 
 struct MemoryEngineOptions {
-  // No options yet; the struct keeps the Open signatures uniform and leaves room for fault
-  // injection (e.g. dropping unsynced writes at a simulated crash).
+  // Remember the state as of the last durable write, so that CrashLoseUnsynced can revert to it
+  // (the deterministic simulator's machine crash). Durable, as in RocksDB with its WAL: a Write
+  // with WriteOptions::sync == true makes itself and every earlier write durable; Ingest and
+  // opening the engine are durable too. Costs one pointer per engine, but it pins the tree nodes
+  // that unsynced writes replaced until the next sync. Default: false.
+  bool track_durable_state = false;
 };
 
 // A new, empty memory engine (with the format version recorded in Cf::kMeta).
@@ -33,5 +39,13 @@ Result<std::unique_ptr<Engine>> OpenMemoryEngine(const MemoryEngineOptions& opts
 // Corruption if the checkpoint is incomplete or any of its files fails verification.
 Result<std::unique_ptr<Engine>> OpenMemoryEngineCheckpoint(const std::string& dir,
                                                            const MemoryEngineOptions& opts = {});
+
+// Simulates a machine crash of a memory engine: reverts `engine` to its state as of the last
+// durable write (see MemoryEngineOptions::track_durable_state), discarding every later unsynced
+// write, whole batches only. O(1). InvalidArgument if `engine` is not a memory engine opened with
+// track_durable_state.
+// REQUIRES: no Snapshot or Iterator of the engine is alive (the process that held them crashed);
+// no concurrent writer.
+Status CrashLoseUnsynced(Engine* engine);
 
 }  // namespace tessera::storage
