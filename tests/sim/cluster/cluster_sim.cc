@@ -63,7 +63,12 @@ void CheckEnd(SimCluster& cluster, Workload& workload, EpochTracker& epochs, Sim
       r->violations.push_back(fmt::format("node {} is down at the end", id.value()));
       continue;
     }
-    Append(&r->violations, CheckTiling(id, cluster.node(id)->Shards()));
+    const std::vector<ShardDescriptor> shards = cluster.node(id)->Shards();
+    std::string layout;
+    for (const ShardDescriptor& d : shards) layout += "\n  " + multiraft::DescribeShard(d);
+    cluster.trace().Note(cluster.now(), "node {} ends with {} shards:{}", id.value(), shards.size(),
+                         layout);
+    Append(&r->violations, CheckTiling(id, shards));
   }
   if (ReplicasCaughtUp(cluster)) Append(&r->violations, CheckReplicasIdentical(cluster));
   Append(&r->violations, CheckLinearizability(workload.history(), &r->check_unknown));

@@ -203,10 +203,11 @@ bool FaultScheduler::SplitShard() {
           return;
         }
         ++stats_.splits_done;
-        cluster_->trace().Note(
-            cluster_->now(), "op: shard {} split through node {}: {}", shard.value(), id.value(),
-            r.hint.current.size() == 2 ? multiraft::DescribeShard(r.hint.current[1])
-                                       : std::string("(no descriptor)"));
+        // hint.current: the shard's new descriptor, then the shards split off it.
+        std::string halves;
+        for (const ShardDescriptor& h : r.hint.current) halves += " " + multiraft::DescribeShard(h);
+        cluster_->trace().Note(cluster_->now(), "op: shard {} split through node {}:{}",
+                               shard.value(), id.value(), halves);
       });
     }
   }
