@@ -16,6 +16,12 @@ std::string ShardDescriptorKey(ShardId shard) {
   return k;
 }
 
+std::string TombstoneKey(ShardId shard) {
+  std::string k(kTombstonePrefix);
+  PutBigEndian64(&k, shard.value());
+  return k;
+}
+
 std::string ApplyStateKey(ShardId shard) {
   std::string k = "apply/";
   PutBigEndian64(&k, shard.value());

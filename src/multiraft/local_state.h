@@ -32,7 +32,10 @@ struct ApplyState {
 
 std::string ShardDescriptorKey(ShardId shard);
 std::string ApplyStateKey(ShardId shard);
+// "tomb/" + be64(shard id) -> the descriptor the replica had when it was destroyed here.
+std::string TombstoneKey(ShardId shard);
 inline constexpr std::string_view kShardDescriptorPrefix = "shard/";
+inline constexpr std::string_view kTombstonePrefix = "tomb/";
 
 std::string EncodeApplyState(const ApplyState& s);
 Result<ApplyState> DecodeApplyState(std::string_view data);

@@ -5,14 +5,16 @@
 
 #include "common/logging.h"
 #include "multiraft/local_state.h"
+#include "multiraft/snapshot.h"
 #include "storage/write_batch.h"
 
 namespace tessera::multiraft {
 
 using storage::Cf;
 
-Node::Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport)
-    : opts_(opts), engine_(engine), transport_(transport) {
+Node::Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport,
+           SnapshotServices snapshots)
+    : opts_(opts), engine_(engine), transport_(transport), snapshots_(snapshots) {
   seed_ = opts.random_seed != 0 ? opts.random_seed : SystemRandom().Next64();
   id_rng_ = std::make_unique<SeededRandom>(seed_ ^ opts.node_id.value());
 }
@@ -20,9 +22,9 @@ Node::Node(const NodeOptions& opts, storage::Engine* engine, Transport* transpor
 Node::~Node() { Stop(); }
 
 Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& opts, storage::Engine* engine,
-                                         Transport* transport) {
+                                         Transport* transport, SnapshotServices snapshots) {
   TESSERA_RETURN_IF_ERROR(opts.Validate());
-  std::unique_ptr<Node> node(new Node(opts, engine, transport));
+  std::unique_ptr<Node> node(new Node(opts, engine, transport, snapshots));
   auto store = storage::LogStore::Open(engine);
   if (!store.ok()) return store.status();
   node->log_store_ = std::move(store).value();
@@ -35,10 +37,59 @@ Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& opts, storage::Engin
 }
 
 Status Node::Recover() {
+  // Snapshot installs a crash interrupted are finished first (snapshot.h, the crash protocol).
+  auto pending = RecoverPendingSnapshots(engine_);
+  if (!pending.ok()) return pending.status();
+  std::vector<std::string> keep;
+  std::vector<ShardId> unrecoverable;
+  for (RecoveredSnapshot& p : *pending) {
+    if (!p.status.ok()) {
+      Log().error("node {}: shard {} cannot be recovered here: {}", opts_.node_id.value(),
+                  p.shard.value(), p.status.ToString());
+      keep.push_back(p.dir);
+      unrecoverable.push_back(p.shard);
+      continue;
+    }
+    storage::WriteBatch wb;
+    TESSERA_RETURN_IF_ERROR(ClearSnapshotPending(&wb, p.shard));
+    TESSERA_RETURN_IF_ERROR(
+        wb.Put(Cf::kMeta, ShardDescriptorKey(p.shard), EncodeShardDescriptor(p.manifest.desc)));
+    TESSERA_RETURN_IF_ERROR(
+        wb.Put(Cf::kMeta, ApplyStateKey(p.shard), EncodeApplyState(p.manifest.apply)));
+    storage::LogWriteBatch lb;
+    const raft::SnapshotMetadata meta{p.manifest.apply.conf_state, p.manifest.apply.applied_index,
+                                      p.manifest.apply.applied_term};
+    auto state = log_store_->State(p.shard);
+    if (!state.ok() || state->snapshot.index < meta.index) lb.ApplySnapshot(p.shard, meta);
+    TESSERA_RETURN_IF_ERROR(
+        log_store_->Write(lb, storage::LogWriteOptions{.sync = true, .extra = &wb}));
+    Log().info("node {}: finished installing a snapshot of shard {} at index {}",
+               opts_.node_id.value(), p.shard.value(), meta.index.value());
+  }
+  if (snapshots_.dirs != nullptr) {
+    auto removed = snapshots_.dirs->CleanupAbandoned(keep);
+    if (removed.ok() && *removed > 0) {
+      Log().info("node {}: removed {} abandoned snapshot directories", opts_.node_id.value(),
+                 *removed);
+    }
+  }
+  // Tombstones.
+  storage::IterOptions io;
+  io.lower_bound = std::string(kTombstonePrefix);
+  io.upper_bound = std::string(kTombstonePrefix.substr(0, kTombstonePrefix.size() - 1)) + "0";
+  auto it = engine_->NewIterator(Cf::kMeta, io);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto d = DecodeShardDescriptor(it->value());
+    if (d.ok()) ranges_.SetTombstone(d->id, d->epoch.conf_version);
+  }
   size_t n = 0;
   for (const ShardDescriptor& desc : Shards()) {
+    if (std::find(unrecoverable.begin(), unrecoverable.end(), desc.id) != unrecoverable.end()) {
+      continue;
+    }
     auto r = LoadReplica(desc);
     if (!r.ok()) return r.status();
+    ranges_.Set(desc);
     const bool ok = WorkerFor(desc.id).Submit(AddReplicaTask{std::move(r).value()});
     TESSERA_ASSERT(ok, "a new worker's mailbox refused a replica");
     ++n;
@@ -149,6 +200,7 @@ Status Node::Bootstrap(const ShardDescriptor& desc) {
   TESSERA_RETURN_IF_ERROR(engine_->Write(storage::WriteOptions{.sync = true}, wb));
   auto r = LoadReplica(desc);
   if (!r.ok()) return r.status();
+  ranges_.Set(desc);
   if (!WorkerFor(desc.id).Submit(AddReplicaTask{std::move(r).value()})) {
     return Status::Busy("bootstrap: worker mailbox full");
   }
@@ -158,11 +210,66 @@ Status Node::Bootstrap(const ShardDescriptor& desc) {
 void Node::Start() {
   if (started_) return;
   started_ = true;
+  bg_thread_ = std::thread([this] { BackgroundLoop(); });
   for (auto& w : workers_) w->Start();
 }
 
+void Node::RunInBackground(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(bg_mu_);
+    if (bg_stop_) return;
+    bg_jobs_.push_back(std::move(job));
+  }
+  bg_cv_.notify_one();
+}
+
+void Node::BackgroundLoop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(bg_mu_);
+      bg_cv_.wait(lock, [&] { return bg_stop_ || !bg_jobs_.empty(); });
+      if (bg_stop_) return;
+      job = std::move(bg_jobs_.front());
+      bg_jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+bool Node::RunBackgroundJobs() {
+  std::deque<std::function<void()>> jobs;
+  {
+    std::lock_guard<std::mutex> lock(bg_mu_);
+    jobs.swap(bg_jobs_);
+  }
+  for (auto& j : jobs) j();
+  return !jobs.empty();
+}
+
+void Node::SubmitTo(ShardId shard, Task task) { (void)WorkerFor(shard).Submit(std::move(task)); }
+
+void Node::HandleSnapshot(NodeId from, ShardMessage msg, std::string received_dir) {
+  const ShardId shard = msg.shard;
+  if (!WorkerFor(shard).Submit(SnapshotTask{from, std::move(msg), received_dir})) {
+    (void)SnapshotDirs::Remove(received_dir);
+  }
+}
+
+void Node::ChangeMembership(ShardId shard, Epoch epoch, raft::ConfChange change,
+                            WriteCallback done) {
+  auto shared = std::make_shared<WriteCallback>(std::move(done));
+  WriteCommand cmd;
+  cmd.epoch = epoch;  // checked against the shard's epoch like any request
+  ProposeTask t{shard, std::move(cmd), [shared](WriteResponse r) { (*shared)(std::move(r)); },
+                std::nullopt, std::move(change)};
+  if (!WorkerFor(shard).Submit(std::move(t))) {
+    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
+  }
+}
+
 bool Node::Poll() {
-  bool more = false;
+  bool more = RunBackgroundJobs();
   for (auto& w : workers_) more = w->Poll() || more;
   return more;
 }
@@ -174,6 +281,13 @@ int64_t Node::NextTickNanos() const {
 }
 
 void Node::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(bg_mu_);
+    bg_stop_ = true;
+    bg_jobs_.clear();
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
   for (auto& w : workers_) w->Stop();
 }
 

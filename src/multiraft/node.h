@@ -7,8 +7,12 @@
 // Thread safety: every public method is thread-safe. Callbacks run on worker threads.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "multiraft/options.h"
@@ -20,12 +24,20 @@
 
 namespace tessera::multiraft {
 
-class Node final : public RaftBatchHandler, public ReplicaHost {
+// How a node's snapshots travel (both not owned; must outlive the node). Without them a node
+// neither sends nor receives snapshots, so replicas cannot be added to it.
+struct SnapshotServices {
+  SnapshotSender* sender = nullptr;
+  SnapshotDirs* dirs = nullptr;  // Open()ed by the caller
+};
+
+class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotReceiver {
  public:
-  // Opens the node over `engine` (not owned, must outlive the node) and recovers its replicas.
-  // `transport` (not owned) carries its Raft messages.
+  // Opens the node over `engine` (not owned, must outlive the node) and recovers its replicas
+  // (finishing any snapshot install a crash interrupted). `transport` (not owned) carries its
+  // Raft messages.
   static Result<std::unique_ptr<Node>> Open(const NodeOptions& opts, storage::Engine* engine,
-                                            Transport* transport);
+                                            Transport* transport, SnapshotServices snapshots = {});
   ~Node() override;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -57,15 +69,32 @@ class Node final : public RaftBatchHandler, public ReplicaHost {
   void Split(ShardId shard, Epoch epoch, std::string split_key, WriteCallback done,
              ShardId new_shard = ShardId());
 
+  // Changes the shard's membership through its log (sent to the leader on this node; else
+  // NotLeader): adds learners, promotes learners to voters, removes replicas. One change is a
+  // single step; several go through a joint configuration that the leader leaves by itself.
+  // `epoch` must be current (else EpochNotMatch); a change while another is pending is refused
+  // (ProposalDropped). A replica added to a node is created there from the leader's messages and
+  // filled by a snapshot; a removed replica destroys its data once the change has committed and
+  // applied (and, for a leader, once it has handed leadership over). On success the hint holds
+  // the new descriptor.
+  void ChangeMembership(ShardId shard, Epoch epoch, raft::ConfChange change, WriteCallback done);
+
   // RaftBatchHandler (called by the transport).
   void HandleRaftBatch(RaftBatch batch) override;
   void ReportUnreachable(NodeId to, const std::vector<ShardId>& shards) override;
+  // SnapshotReceiver (called by the snapshot transport).
+  void HandleSnapshot(NodeId from, ShardMessage msg, std::string received_dir) override;
 
   // ReplicaHost (called by workers).
   Result<std::unique_ptr<Replica>> BuildReplica(const ShardDescriptor& desc,
                                                 const ApplyState& apply) override;
   void AddReplica(std::unique_ptr<Replica> replica) override;
   ShardId AllocShardId() override;
+  void SubmitTo(ShardId shard, Task task) override;
+  void RunInBackground(std::function<void()> job) override;
+  ShardRanges& ranges() override { return ranges_; }
+  SnapshotSender* snapshot_sender() override { return snapshots_.sender; }
+  SnapshotDirs* snapshot_dirs() override { return snapshots_.dirs; }
 
   NodeId id() const { return opts_.node_id; }
   storage::Engine* engine() const { return engine_; }
@@ -81,7 +110,10 @@ class Node final : public RaftBatchHandler, public ReplicaHost {
   Stats stats() const;
 
  private:
-  Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport);
+  Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport,
+       SnapshotServices snapshots);
+  void BackgroundLoop();
+  bool RunBackgroundJobs();
   Status Recover();
   Result<std::unique_ptr<Replica>> LoadReplica(const ShardDescriptor& desc);
   Worker& WorkerFor(ShardId shard) { return *workers_[shard.value() % workers_.size()]; }
@@ -94,6 +126,14 @@ class Node final : public RaftBatchHandler, public ReplicaHost {
   std::mutex bootstrap_mu_;  // serializes Bootstrap calls
   bool started_ = false;
   uint64_t seed_ = 0;  // opts_.random_seed, or drawn from the system's entropy
+  const SnapshotServices snapshots_;
+  ShardRanges ranges_;
+  // Background jobs (cutting snapshots): a thread in threaded mode, Poll in polled mode.
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  std::deque<std::function<void()>> bg_jobs_;  // guarded by bg_mu_
+  bool bg_stop_ = false;                       // guarded by bg_mu_
+  std::thread bg_thread_;
   std::mutex id_mu_;
   std::unique_ptr<SeededRandom> id_rng_;  // guarded by id_mu_
 };

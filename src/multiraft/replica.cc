@@ -10,4 +10,12 @@ Result<raft::InitialState> ReplicaLogStorage::GetInitialState() const {
   return out;
 }
 
+Result<raft::Snapshot> ReplicaLogStorage::GetSnapshot() const {
+  raft::Snapshot s;
+  s.metadata.conf_state = apply_->conf_state;
+  s.metadata.index = apply_->applied_index;
+  s.metadata.term = apply_->applied_term;
+  return s;
+}
+
 }  // namespace tessera::multiraft

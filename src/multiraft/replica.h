@@ -17,6 +17,7 @@
 #include "multiraft/local_state.h"
 #include "multiraft/requests.h"
 #include "multiraft/shard.h"
+#include "raft/conf_change.h"
 #include "raft/raw_node.h"
 #include "storage/raft_log_store.h"
 
@@ -37,7 +38,9 @@ class ReplicaLogStorage final : public raft::LogStorage {
   Result<Term> TermAt(LogIndex i) const override { return inner_->TermAt(i); }
   LogIndex FirstIndex() const override { return inner_->FirstIndex(); }
   LogIndex LastIndex() const override { return inner_->LastIndex(); }
-  Result<raft::Snapshot> GetSnapshot() const override { return inner_->GetSnapshot(); }
+  // The state machine as applied now: the worker cuts the data of a snapshot it sends from the
+  // engine at the same moment (docs/storage_format.md, "Shard snapshots").
+  Result<raft::Snapshot> GetSnapshot() const override;
 
  private:
   std::unique_ptr<storage::ShardLogStorage> inner_;
@@ -50,6 +53,8 @@ struct ProposeTask {
   WriteCallback done;
   // Set for an admin command (then `command` is unused): proposed like a write, in order.
   std::optional<AdminCommand> admin;
+  // Set for a membership change (then `command` is unused).
+  std::optional<raft::ConfChange> conf_change;
 };
 
 struct ReadTask {
@@ -60,6 +65,12 @@ struct ReadTask {
 };
 
 struct Replica {
+  // False for a replica created from a leader's message that has not received its first
+  // snapshot: it has no data, no persisted descriptor, and serves no request.
+  bool initialized = true;
+  // Set once the applied membership no longer contains this node: the replica is destroyed as
+  // soon as it does not lead.
+  bool removed = false;
   ShardDescriptor desc;
   ApplyState apply;
   std::unique_ptr<ReplicaLogStorage> log;
@@ -93,6 +104,20 @@ struct Replica {
   // Descriptors of the shards split off from this one, newest first (a few), returned with
   // EpochNotMatch so that a client with the old epoch learns both halves.
   std::vector<ShardDescriptor> split_off;
+
+  // Nodes this replica received a message from since the last membership change: they have a
+  // replica of the shard, so heartbeats to them need not carry the descriptor.
+  std::vector<NodeId> heard_from;
+
+  // A received snapshot stepped into Raft, waiting to be installed from its directory.
+  struct IncomingSnapshot {
+    LogIndex index;
+    Term term;
+    std::string dir;
+    ShardDescriptor desc;
+    ApplyState apply;
+  };
+  std::optional<IncomingSnapshot> incoming_snapshot;
 
   // Campaign as soon as the worker takes the replica in (a shard created by a split on the node
   // where its parent leads: no election timeout without a leader).

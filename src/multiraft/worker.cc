@@ -50,9 +50,10 @@ void Worker::Stop() {
 bool Worker::Submit(Task task) {
   // Raft messages and transport feedback must not be starved by client requests: they may use
   // up to four times the capacity.
-  const bool urgent = std::holds_alternative<MessagesTask>(task) ||
-                      std::holds_alternative<UnreachableTask>(task) ||
-                      std::holds_alternative<AddReplicaTask>(task);
+  const bool urgent =
+      std::holds_alternative<MessagesTask>(task) || std::holds_alternative<UnreachableTask>(task) ||
+      std::holds_alternative<AddReplicaTask>(task) || std::holds_alternative<SnapshotTask>(task) ||
+      std::holds_alternative<SnapshotStatusTask>(task);
   const size_t limit = urgent ? mailbox_.capacity() * 4 : mailbox_.capacity();
   return mailbox_.Push(std::move(task), limit);
 }
@@ -114,6 +115,13 @@ void Worker::Dispatch(Task& task) {
               Activate(r);
             }
           }
+        } else if constexpr (std::is_same_v<T, SnapshotTask>) {
+          HandleSnapshot(t);
+        } else if constexpr (std::is_same_v<T, SnapshotStatusTask>) {
+          if (Replica* r = Find(t.shard)) {
+            r->raft->ReportSnapshot(t.to, t.ok);
+            Activate(r);
+          }
         } else if constexpr (std::is_same_v<T, AddReplicaTask>) {
           const ShardId id = t.replica->desc.id;
           TESSERA_ASSERT(!replicas_.count(id), "replica added twice");
@@ -137,7 +145,11 @@ Replica* Worker::Find(ShardId shard) {
 void Worker::HandleMessages(MessagesTask& t) {
   for (ShardMessage& sm : t.messages) {
     Replica* r = Find(sm.shard);
-    if (r == nullptr) continue;  // creating replicas on demand comes with membership changes
+    if (r == nullptr) r = MaybeCreateReplica(sm);
+    if (r == nullptr) continue;
+    if (std::find(r->heard_from.begin(), r->heard_from.end(), sm.msg.from) == r->heard_from.end()) {
+      r->heard_from.push_back(sm.msg.from);
+    }
     Activate(r);
     const Status s = r->raft->Step(std::move(sm.msg));
     if (!s.ok() && !s.Is(Status::Code::kProposalDropped)) {
@@ -179,12 +191,12 @@ Status Worker::CheckEpoch(const Replica& r, const Epoch& epoch, RouteHint* hint)
 
 void Worker::HandlePropose(ProposeTask& t) {
   Replica* r = Find(t.shard);
-  if (r == nullptr) {
+  if (r == nullptr || !r->initialized) {
     t.done(WriteResponse{Status::ShardNotFound("no replica of the shard on this node"), {}, {}});
     return;
   }
   RouteHint hint;
-  Status s = CheckEpoch(*r, t.command.epoch, &hint);
+  Status s = CheckEpoch(*r, t.admin ? t.admin->epoch : t.command.epoch, &hint);
   if (s.ok() && r->raft->soft_state().role != raft::StateRole::kLeader) {
     hint.leader = r->raft->soft_state().lead;
     s = Status::NotLeader("this replica is not the leader");
@@ -213,7 +225,7 @@ void Worker::HandlePropose(ProposeTask& t) {
 
 void Worker::HandleRead(ReadTask& t) {
   Replica* r = Find(t.request.shard);
-  if (r == nullptr) {
+  if (r == nullptr || !r->initialized) {
     t.done(ReadResponse{Status::ShardNotFound("no replica of the shard on this node"), {}});
     return;
   }
@@ -255,7 +267,12 @@ void Worker::Tick() {
   // several.
   const int64_t now_ms = NowMs();
   const int64_t election_ms = static_cast<int64_t>(opts_.election_ticks) * opts_.tick_ms;
+  std::vector<ShardId> to_destroy;
   for (auto& [id, r] : replicas_) {
+    if (r->removed && r->raft->soft_state().role != raft::StateRole::kLeader) {
+      to_destroy.push_back(id);
+      continue;
+    }
     r->raft->Tick();
     Activate(r.get());
     if (now_ms >= r->next_split_check_ms) {
@@ -289,6 +306,7 @@ void Worker::Tick() {
       ++it;
     }
   }
+  for (ShardId id : to_destroy) DestroyReplica(id);
 }
 
 void Worker::CheckSplit(Replica& r) {

@@ -26,10 +26,14 @@
 #include "multiraft/mailbox.h"
 #include "multiraft/options.h"
 #include "multiraft/replica.h"
+#include "multiraft/shard_ranges.h"
+#include "multiraft/snapshot_dirs.h"
+#include "multiraft/snapshot_transport.h"
 #include "multiraft/transport.h"
 #include "raft/raw_node.h"
 #include "storage/engine.h"
 #include "storage/raft_log_store.h"
+#include "storage/write_batch.h"
 
 namespace tessera::multiraft {
 
@@ -44,7 +48,20 @@ struct UnreachableTask {
 struct AddReplicaTask {
   std::unique_ptr<Replica> replica;
 };
-using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask>;
+// A whole, verified snapshot received for one of this worker's shards (SnapshotReceiver).
+struct SnapshotTask {
+  NodeId from;
+  ShardMessage msg;  // the Raft kSnap message, with the sender's descriptor
+  std::string dir;   // owned by the worker from now on
+};
+// The outcome of sending a snapshot (reported to the leader's Raft).
+struct SnapshotStatusTask {
+  ShardId shard;
+  NodeId to;
+  bool ok = false;
+};
+using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask,
+                          SnapshotTask, SnapshotStatusTask>;
 
 // What a worker needs from its node: building replicas and handing them to the worker that owns
 // their shard (a split creates a shard that another worker may own).
@@ -59,6 +76,16 @@ class ReplicaHost {
   virtual void AddReplica(std::unique_ptr<Replica> replica) = 0;
   // A new, cluster-unique shard id (for a split). Thread-safe.
   virtual ShardId AllocShardId() = 0;
+  // Queues `task` on the worker that owns `shard`. Thread-safe.
+  virtual void SubmitTo(ShardId shard, Task task) = 0;
+  // Runs `job` off the worker threads (threaded mode: a background thread; polled mode: during
+  // the next Node::Poll). Thread-safe.
+  virtual void RunInBackground(std::function<void()> job) = 0;
+  // The ranges and tombstones of the replicas on this node.
+  virtual ShardRanges& ranges() = 0;
+  // Snapshot transfer; null when the node was opened without one (snapshots then fail).
+  virtual SnapshotSender* snapshot_sender() = 0;
+  virtual SnapshotDirs* snapshot_dirs() = 0;
 };
 
 // Counters, read by tests, benchmarks and /metrics.
@@ -123,7 +150,8 @@ class Worker {
   struct NewReplica {
     ShardDescriptor desc;
     ApplyState apply;
-    bool campaign = false;  // the parent's leader is here: the new shard campaigns at once
+    bool campaign = false;   // the parent's leader is here: the new shard campaigns at once
+    ShardDescriptor parent;  // the split shard's descriptor after the split
   };
   void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch,
                       std::vector<std::pair<WriteCallback, WriteResponse>>* answers,
@@ -133,10 +161,27 @@ class Worker {
   Status ApplySplit(Replica& r, const AdminCommand& cmd, class ApplyBatch& batch,
                     std::vector<NewReplica>* created);
   void CheckSplit(Replica& r);
+
+  // Replica lifecycle (worker_lifecycle.cc).
+  // A replica for a shard this node does not have, from a leader's message that carries its
+  // descriptor; null when the node must not have one (not a member, tombstoned, or its range
+  // overlaps a replica on this node).
+  Replica* MaybeCreateReplica(const ShardMessage& sm);
+  void HandleSnapshot(SnapshotTask& t);
+  // Leader: cuts the snapshot Raft asked for off the worker thread and sends it.
+  void SendSnapshot(Replica& r, raft::Message m);
+  // Installs the replica's incoming snapshot: the data now, the descriptor and apply state with
+  // this round's log write (`extra`).
+  void InstallSnapshot(Replica& r, const raft::Snapshot& snap, storage::LogWriteBatch* log_batch,
+                       storage::WriteBatch* extra);
+  void FinishSnapshot(Replica& r);
+  void DropIncomingSnapshot(Replica& r);
+  // Removes a replica that left its group: its data, metadata and log, with a tombstone.
+  void DestroyReplica(ShardId shard);
   void HandleReadStates(Replica& r, const std::vector<raft::ReadState>& states);
   void ReleaseReads(Replica& r);
   void Send(std::map<NodeId, RaftBatch>& outbox);
-  void Enqueue(std::map<NodeId, RaftBatch>& outbox, const Replica& r, raft::Message m);
+  void Enqueue(std::map<NodeId, RaftBatch>& outbox, Replica& r, raft::Message m);
   void FailAll(Replica& r, const Status& s);
 
   // Errors answered before proposing or reading.

@@ -1,5 +1,7 @@
 // The phases of a worker round after the mailbox is drained: batch the requests, persist every
 // replica's Ready with one log write (one fsync), send, apply in one engine batch, answer.
+#include <algorithm>
+
 #include "common/logging.h"
 #include "multiraft/apply.h"
 #include "multiraft/worker.h"
@@ -27,10 +29,39 @@ void Worker::ProposeWrites(Replica& r) {
     }
     return;
   }
+  const int64_t now_ms = NowMs();
   std::vector<std::string> data;
   std::vector<WriteCallback> callbacks;
   data.reserve(writes.size());
+  // Proposals are batched per shard per round: one append, one message per follower. A
+  // membership change goes alone, in its place in the order.
+  auto flush = [&] {
+    if (data.empty()) return;
+    const LogIndex first = r.raft->LastIndex().next();
+    const Term term = r.raft->term();
+    const Status s = r.raft->ProposeBatch(std::exchange(data, {}));
+    std::vector<WriteCallback> cbs = std::exchange(callbacks, {});
+    if (!s.ok()) {
+      for (auto& cb : cbs) cb(WriteResponse{s, {}, {}});
+      return;
+    }
+    for (size_t i = 0; i < cbs.size(); ++i) {
+      r.pending_writes.push_back(Replica::PendingWrite{first + i, term, std::move(cbs[i]), now_ms});
+    }
+  };
   for (auto& w : writes) {
+    if (w.conf_change) {
+      flush();
+      const LogIndex index = r.raft->LastIndex().next();
+      const Term term = r.raft->term();
+      const Status s = r.raft->ProposeConfChange(*w.conf_change);
+      if (!s.ok()) {
+        w.done(WriteResponse{s, HintFor(r), {}});
+      } else {
+        r.pending_writes.push_back(Replica::PendingWrite{index, term, std::move(w.done), now_ms});
+      }
+      continue;
+    }
     std::string bytes = w.admin ? EncodeAdminCommand(*w.admin) : EncodeWriteCommand(w.command);
     if (bytes.size() > opts_.max_command_bytes) {
       w.done(
@@ -40,20 +71,7 @@ void Worker::ProposeWrites(Replica& r) {
     data.push_back(std::move(bytes));
     callbacks.push_back(std::move(w.done));
   }
-  if (data.empty()) return;
-  // Proposals are batched per shard per round: one append, one message per follower.
-  const LogIndex first = r.raft->LastIndex().next();
-  const Term term = r.raft->term();
-  const Status s = r.raft->ProposeBatch(std::move(data));
-  if (!s.ok()) {
-    for (auto& cb : callbacks) cb(WriteResponse{s, {}, {}});
-    return;
-  }
-  const int64_t now_ms = NowMs();
-  for (size_t i = 0; i < callbacks.size(); ++i) {
-    r.pending_writes.push_back(
-        Replica::PendingWrite{first + i, term, std::move(callbacks[i]), now_ms});
-  }
+  flush();
 }
 
 void Worker::RequestReads(Replica& r) {
@@ -66,11 +84,22 @@ void Worker::RequestReads(Replica& r) {
   r.raft->ReadIndex(std::move(ctx));
 }
 
-void Worker::Enqueue(std::map<NodeId, RaftBatch>& outbox, const Replica& r, raft::Message m) {
+void Worker::Enqueue(std::map<NodeId, RaftBatch>& outbox, Replica& r, raft::Message m) {
+  if (m.type == raft::MessageType::kSnap) {
+    SendSnapshot(r, std::move(m));  // on its own stream
+    return;
+  }
   RaftBatch& b = outbox[m.to];
   b.from = opts_.node_id;
   b.to = m.to;
-  b.messages.push_back(ShardMessage{r.desc.id, std::move(m), std::nullopt});
+  // Heartbeats to a member not heard from since the last membership change carry the
+  // descriptor: a member that has no replica yet creates one from it.
+  std::optional<ShardDescriptor> desc;
+  if (m.type == raft::MessageType::kHeartbeat &&
+      std::find(r.heard_from.begin(), r.heard_from.end(), m.to) == r.heard_from.end()) {
+    desc = r.desc;
+  }
+  b.messages.push_back(ShardMessage{r.desc.id, std::move(m), std::move(desc)});
 }
 
 void Worker::Send(std::map<NodeId, RaftBatch>& outbox) {
@@ -89,6 +118,8 @@ bool Worker::ProcessReadies() {
   };
   std::vector<Item> items;
   storage::LogWriteBatch log_batch;
+  storage::WriteBatch extra;  // metadata of installed snapshots, written with the log
+  std::vector<Replica*> installed;
   bool sync = false;
   std::map<NodeId, RaftBatch> outbox;
   std::vector<Replica*> active = std::exchange(active_, {});
@@ -99,7 +130,10 @@ bool Worker::ProcessReadies() {
     raft::Ready rd = r->raft->GetReady();
     // The leader's appends go out now, in parallel with its own fsync (thesis, section 10.2.1).
     for (auto& m : rd.messages) Enqueue(outbox, *r, std::move(m));
-    TESSERA_ASSERT(!rd.snapshot, "receiving shard snapshots is not supported yet");
+    if (rd.snapshot) {
+      InstallSnapshot(*r, *rd.snapshot, &log_batch, &extra);
+      installed.push_back(r);
+    }
     if (!rd.entries.empty()) {
       stats_.entries_persisted.fetch_add(rd.entries.size(), std::memory_order_relaxed);
       log_batch.Append(id, std::move(rd.entries));
@@ -108,16 +142,26 @@ bool Worker::ProcessReadies() {
     sync = sync || rd.must_sync;
     items.push_back(Item{r, std::move(rd)});
   }
+  // A snapshot stepped this round that Raft did not take is dropped (its range released).
+  for (Replica* r : active) {
+    if (r->incoming_snapshot &&
+        std::find(installed.begin(), installed.end(), r) == installed.end()) {
+      DropIncomingSnapshot(*r);
+    }
+  }
   if (items.empty()) return false;
   Send(outbox);
-  if (!log_batch.empty()) {
+  if (!log_batch.empty() || !extra.empty()) {
     // Group commit: every replica's entries and hard state of this round, one write, one fsync.
-    const bool do_sync = sync && opts_.sync_log;
-    const Status s = log_store_->Write(log_batch, storage::LogWriteOptions{.sync = do_sync});
+    const bool do_sync = (sync || !installed.empty()) && opts_.sync_log;
+    const Status s = log_store_->Write(
+        log_batch,
+        storage::LogWriteOptions{.sync = do_sync, .extra = extra.empty() ? nullptr : &extra});
     TESSERA_ASSERT(s.ok(), ("raft log write failed: " + s.ToString()).c_str());
     stats_.log_writes.fetch_add(1, std::memory_order_relaxed);
     if (do_sync) stats_.log_syncs.fetch_add(1, std::memory_order_relaxed);
   }
+  for (Replica* r : installed) FinishSnapshot(*r);
   for (auto& it : items) {
     for (auto& m : it.rd.persisted_messages) Enqueue(outbox, *it.replica, std::move(m));
   }
@@ -130,6 +174,8 @@ bool Worker::ProcessReadies() {
   TESSERA_ASSERT(s.ok(), ("apply write failed: " + s.ToString()).c_str());
   // Shards created by splits exist on disk now: start their replicas (on their own workers).
   for (NewReplica& n : created) {
+    host_->ranges().Set(n.parent);
+    host_->ranges().Set(n.desc);
     auto replica = host_->BuildReplica(n.desc, n.apply);
     TESSERA_ASSERT(replica.ok(),
                    ("cannot start a split shard: " + replica.status().ToString()).c_str());
@@ -193,7 +239,20 @@ void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, Wri
         r.desc.learners = cs->learners;
         ++r.desc.epoch.conf_version;
         batch.SetDescriptor(r.desc);
+        // Left the group entirely (not even in an outgoing joint half): destroyed once it does
+        // not lead (a removed leader first hands leadership over).
+        const auto has = [&](const std::vector<NodeId>& v) {
+          return std::find(v.begin(), v.end(), opts_.node_id) != v.end();
+        };
+        r.heard_from.clear();  // a member re-added since may have lost its replica
+        r.removed = !has(cs->voters) && !has(cs->voters_outgoing) && !has(cs->learners) &&
+                    !has(cs->learners_next);
+        resp->hint = HintFor(r);
+      } else {
+        resp->status = cs.status();
       }
+    } else {
+      resp->status = cc.status();
     }
     return;
   }

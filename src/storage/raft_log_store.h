@@ -73,6 +73,10 @@ struct LogWriteOptions {
   // One fsync for the whole batch before Write returns. Default: true (a Ready's entries and
   // hard state must be durable before its persisted messages are sent).
   bool sync = true;
+  // Other engine writes (not owned; may be null) made atomic with the log's: they go in the same
+  // engine write, after the log's operations. The state machine uses it to record its metadata
+  // (e.g. the apply state of an installed snapshot) together with the log it belongs with.
+  const WriteBatch* extra = nullptr;
 };
 
 class ShardLogStorage;

@@ -13,6 +13,7 @@
 #include "raft/memory_storage.h"
 #include "raft/raw_node.h"
 #include "storage/raft_log_test_util.h"
+#include "storage/write_batch.h"
 
 namespace tessera::storage {
 namespace {
@@ -48,6 +49,29 @@ TEST_P(LogStoreTest, EmptyShard) {
   EXPECT_TRUE(init->hard_state.IsEmpty());
   EXPECT_TRUE(st->GetSnapshot()->IsEmpty());
   EXPECT_TRUE(store().Shards().empty());
+}
+
+TEST_P(LogStoreTest, ExtraWritesGoInTheSameEngineWrite) {
+  const ShardId s(3);
+  LogWriteBatch b;
+  b.Append(s, MakeEntries(1, 2, 1));
+  WriteBatch extra;
+  ASSERT_OK(extra.Put(Cf::kMeta, "apply/x", "state"));
+  const uint64_t writes = store().writes();
+  ASSERT_OK(store().Write(b, LogWriteOptions{.sync = true, .extra = &extra}));
+  EXPECT_EQ(store().writes(), writes + 1);
+  EXPECT_EQ(*store().engine()->Get(Cf::kMeta, "apply/x"), "state");
+  EXPECT_EQ(store().LastIndex(s), LogIndex(2));
+  // An invalid log batch writes nothing of the extra either.
+  b.Clear();
+  b.Append(s, MakeEntries(9, 9, 1));  // a gap
+  WriteBatch extra2;
+  ASSERT_OK(extra2.Put(Cf::kMeta, "apply/y", "state"));
+  EXPECT_FALSE(store().Write(b, LogWriteOptions{.sync = true, .extra = &extra2}).ok());
+  EXPECT_TRUE(store().engine()->Get(Cf::kMeta, "apply/y").status().Is(Status::Code::kNotFound));
+  // Extra writes alone are written too.
+  ASSERT_OK(store().Write(LogWriteBatch(), LogWriteOptions{.sync = false, .extra = &extra2}));
+  EXPECT_EQ(*store().engine()->Get(Cf::kMeta, "apply/y"), "state");
 }
 
 TEST_P(LogStoreTest, AppendOverwriteCompactAndReopen) {

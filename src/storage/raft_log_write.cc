@@ -57,6 +57,7 @@ class LogStore::Planner {
   }
 
   const WriteBatch& engine_batch() const { return wb_; }
+  WriteBatch& mutable_engine_batch() { return wb_; }
 
   // Releases the shards. REQUIRES: store_->mu_ held.
   void AbortLocked() {
@@ -318,11 +319,12 @@ class LogStore::Planner {
 };
 
 Status LogStore::Write(const LogWriteBatch& batch, const LogWriteOptions& opts) {
-  if (batch.empty()) return Status::OK();
+  if (batch.empty() && (opts.extra == nullptr || opts.extra->empty())) return Status::OK();
   Planner plan(this);
   {
     std::lock_guard l(mu_);
     Status s = plan.PlanLocked(batch);
+    if (s.ok() && opts.extra != nullptr) s = plan.mutable_engine_batch().AppendBatch(*opts.extra);
     if (!s.ok()) {
       plan.AbortLocked();
       return s;

@@ -45,6 +45,16 @@ void WriteBatch::Append(OpKind kind, Cf cf, std::string_view key, std::string_vi
   ++count_;
 }
 
+Status WriteBatch::AppendBatch(const WriteBatch& other) {
+  if (!other.status_.ok()) return Reject(other.status_);
+  if (rep_.size() + other.rep_.size() > kMaxBatchBytes) {
+    return Reject(Status::InvalidArgument("write batch: appended batch exceeds kMaxBatchBytes"));
+  }
+  rep_ += other.rep_;
+  count_ += other.count_;
+  return Status::OK();
+}
+
 Status WriteBatch::Put(Cf cf, std::string_view key, std::string_view value) {
   if (Status st = ValidateKey(key); !st.ok()) return Reject(std::move(st));
   if (Status st = ValidateValue(value); !st.ok()) return Reject(std::move(st));

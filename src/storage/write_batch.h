@@ -45,6 +45,10 @@ class WriteBatch {
   // are given; each at most kMaxKeyBytes.
   Status DeleteRange(Cf cf, std::string_view start, std::string_view end);
 
+  // Appends every operation of `other` after this batch's, and its remembered error if this batch
+  // has none. InvalidArgument (remembered) when the result would exceed kMaxBatchBytes.
+  Status AppendBatch(const WriteBatch& other);
+
   // Removes all operations and the remembered error.
   void Clear();
 

@@ -23,6 +23,24 @@ TEST(WriteBatchTest, RecordsOperationsInOrder) {
   EXPECT_EQ(seen, (std::vector<std::string>{"1:data:k:v", "2:raft:d:", "3:meta::z"}));
 }
 
+TEST(WriteBatchTest, AppendBatchKeepsOrderAndErrors) {
+  WriteBatch a, b;
+  ASSERT_TRUE(a.Put(Cf::kData, "a", "1").ok());
+  ASSERT_TRUE(b.Delete(Cf::kMeta, "b").ok());
+  ASSERT_TRUE(a.AppendBatch(b).ok());
+  EXPECT_EQ(a.Count(), 2u);
+  std::vector<std::string> keys;
+  ASSERT_TRUE(a.ForEach([&](const BatchOp& op) {
+                 keys.emplace_back(op.key);
+                 return Status::OK();
+               }).ok());
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b"}));
+  WriteBatch bad;
+  EXPECT_FALSE(bad.Put(Cf::kData, "", "empty key").ok());
+  EXPECT_FALSE(a.AppendBatch(bad).ok());
+  EXPECT_FALSE(a.status().ok());
+}
+
 TEST(WriteBatchTest, ForEachStopsAtTheFirstError) {
   WriteBatch b;
   ASSERT_TRUE(b.Put(Cf::kData, "a", "").ok());

@@ -1,6 +1,9 @@
 #include "tests/multiraft/test_cluster.h"
 
+#include <stdlib.h>
+
 #include <cstdio>
+#include <filesystem>
 
 #include "common/assert.h"
 #include "multiraft/local_state.h"
@@ -30,12 +33,17 @@ TestCluster::TestCluster(int n, int shards, int workers, bool lease_reads,
     d.voters = voters;
     shards_[d.id] = d;
   }
+  char tmpl[] = "/tmp/tessera-cluster-XXXXXX";
+  TESSERA_ASSERT(mkdtemp(tmpl) != nullptr, "mkdtemp");
+  dir_ = tmpl;
   nodes_.resize(n);
   for (int i = 1; i <= n; ++i) {
     auto e = storage::OpenMemoryEngine();
     TESSERA_ASSERT(e.ok(), "memory engine");
     engines_.push_back(std::move(e).value());
     transports_.push_back(network_.TransportFor(NodeId(i)));
+    snap_dirs_.emplace_back();
+    snap_senders_.push_back(snap_net_.SenderFor(NodeId(i)));
     StartNode(NodeId(i));
     for (const auto& [sid, d] : shards_) {
       const Status st = node(NodeId(i))->Bootstrap(d);
@@ -48,6 +56,41 @@ TestCluster::~TestCluster() {
   for (int i = 1; i <= n_; ++i) {
     if (running(NodeId(i))) StopNode(NodeId(i));
   }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+NodeId TestCluster::AddNode() {
+  const NodeId id(++n_);
+  auto e = storage::OpenMemoryEngine();
+  TESSERA_ASSERT(e.ok(), "memory engine");
+  engines_.push_back(std::move(e).value());
+  transports_.push_back(network_.TransportFor(id));
+  snap_dirs_.emplace_back();
+  snap_senders_.push_back(snap_net_.SenderFor(id));
+  nodes_.emplace_back();
+  StartNode(id);
+  return id;
+}
+
+WriteResponse TestCluster::ChangeMembership(NodeId on, ShardId shard, const std::string& changes,
+                                            std::chrono::milliseconds timeout) {
+  auto parsed = raft::ParseConfChanges(changes);
+  TESSERA_ASSERT(parsed.ok(), "bad change text");
+  raft::ConfChange cc;
+  cc.changes = std::move(parsed).value();
+  auto p = std::make_shared<std::promise<WriteResponse>>();
+  auto f = p->get_future();
+  node(on)->ChangeMembership(shard, this->shard(shard).epoch, std::move(cc),
+                             [p](WriteResponse r) { p->set_value(std::move(r)); });
+  if (f.wait_for(timeout) != std::future_status::ready) {
+    return WriteResponse{Status::Timeout("test: no answer in time"), {}, {}};
+  }
+  WriteResponse r = f.get();
+  if (r.status.ok()) {
+    for (const auto& d : r.hint.current) Learn(d);
+  }
+  return r;
 }
 
 std::string TestCluster::KeyIn(ShardId id, const std::string& suffix) const {
@@ -63,15 +106,22 @@ void TestCluster::StartNode(NodeId id) {
   o.heartbeat_ticks = 2;
   o.lease_reads = lease_reads_;
   if (tweak_) tweak_(&o);
-  auto node = Node::Open(o, engines_[id.value() - 1].get(), transports_[id.value() - 1].get());
+  const size_t i = id.value() - 1;
+  snap_dirs_[i] = std::make_unique<SnapshotDirs>(dir_ + "/node" + std::to_string(id.value()));
+  const Status st = snap_dirs_[i]->Open();
+  TESSERA_ASSERT(st.ok(), st.ToString().c_str());
+  auto node = Node::Open(o, engines_[i].get(), transports_[i].get(),
+                         SnapshotServices{snap_senders_[i].get(), snap_dirs_[i].get()});
   TESSERA_ASSERT(node.ok(), node.status().ToString().c_str());
-  nodes_[id.value() - 1] = std::move(node).value();
-  network_.Register(id, nodes_[id.value() - 1].get());
+  nodes_[i] = std::move(node).value();
+  network_.Register(id, nodes_[i].get());
+  snap_net_.Register(id, nodes_[i].get(), snap_dirs_[i].get());
   nodes_[id.value() - 1]->Start();
 }
 
 void TestCluster::StopNode(NodeId id) {
   network_.Unregister(id);
+  snap_net_.Unregister(id);
   nodes_[id.value() - 1]->Stop();
   nodes_[id.value() - 1].reset();
 }

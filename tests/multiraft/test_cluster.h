@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "multiraft/node.h"
+#include "multiraft/sim_snapshot_transport.h"
 #include "multiraft/sim_transport.h"
+#include "multiraft/snapshot_dirs.h"
 #include "storage/engine.h"
 
 namespace tessera::multiraft::testing {
@@ -67,6 +69,14 @@ class TestCluster {
   WriteResponse PutAnywhere(ShardId shard, const std::string& key, const std::string& value,
                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  // Starts one more node (id n+1) with no replica; returns its id.
+  NodeId AddNode();
+  // Changes a shard's membership through node `on` (the test's epoch of the shard); on success
+  // learns the new descriptor.
+  WriteResponse ChangeMembership(NodeId on, ShardId shard, const std::string& changes,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  SimSnapshotNetwork& snapshot_network() { return snap_net_; }
+
   void StopNode(NodeId id);
   void RestartNode(NodeId id);
   bool running(NodeId id) const { return nodes_[id.value() - 1] != nullptr; }
@@ -79,6 +89,10 @@ class TestCluster {
   bool lease_reads_;
   std::function<void(NodeOptions*)> tweak_;
   SimNetwork network_;
+  SimSnapshotNetwork snap_net_;
+  std::string dir_;  // snapshot directories of every node, removed with the cluster
+  std::vector<std::unique_ptr<SnapshotDirs>> snap_dirs_;
+  std::vector<std::unique_ptr<SnapshotSender>> snap_senders_;
   std::vector<std::unique_ptr<storage::Engine>> engines_;
   std::vector<std::unique_ptr<Transport>> transports_;
   std::vector<std::unique_ptr<Node>> nodes_;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 
 #include "tests/server/kv_client.h"
 
@@ -50,6 +52,18 @@ class ProcessCluster {
       if (pid > 0) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
+      }
+    }
+    if (::testing::Test::HasFailure()) {
+      // The nodes' logs say why (a crash, a slow start).
+      for (int i = 1; i <= 3; ++i) {
+        std::ifstream in(dir_ / ("n" + std::to_string(i) + ".log"));
+        std::string line;
+        std::vector<std::string> lines;
+        while (std::getline(in, line)) lines.push_back(line);
+        const size_t from = lines.size() > 20 ? lines.size() - 20 : 0;
+        std::cerr << "--- node " << i << " log (last lines) ---\n";
+        for (size_t k = from; k < lines.size(); ++k) std::cerr << lines[k] << "\n";
       }
     }
     std::filesystem::remove_all(dir_);

@@ -1,0 +1,61 @@
+#include "multiraft/shard_ranges.h"
+
+#include <algorithm>
+
+namespace tessera::multiraft {
+
+void ShardRanges::Set(const ShardDescriptor& desc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_id_.find(desc.id);
+  if (it != by_id_.end()) {
+    auto s = by_start_.find(it->second.start);
+    if (s != by_start_.end() && s->second == desc.id) by_start_.erase(s);
+  }
+  by_id_[desc.id] = Range{desc.start_key, desc.end_key};
+  by_start_[desc.start_key] = desc.id;
+}
+
+void ShardRanges::Remove(ShardId shard) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_id_.find(shard);
+  if (it == by_id_.end()) return;
+  auto s = by_start_.find(it->second.start);
+  if (s != by_start_.end() && s->second == shard) by_start_.erase(s);
+  by_id_.erase(it);
+}
+
+std::optional<ShardId> ShardRanges::Overlap(std::string_view start, std::string_view end,
+                                            ShardId except) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Ranges of one node are disjoint, so only the range starting at or before `start` and those
+  // starting inside [start, end) can overlap.
+  auto it = by_start_.upper_bound(start);
+  if (it != by_start_.begin()) --it;
+  for (; it != by_start_.end(); ++it) {
+    if (!end.empty() && it->first >= end) break;
+    const Range& r = by_id_.at(it->second);
+    const bool ends_before = !r.end.empty() && r.end <= start;
+    if (!ends_before && it->second != except) return it->second;
+  }
+  return std::nullopt;
+}
+
+void ShardRanges::SetTombstone(ShardId shard, uint64_t conf_version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t& v = tombstones_[shard];
+  v = std::max(v, conf_version);
+}
+
+std::optional<uint64_t> ShardRanges::Tombstone(ShardId shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tombstones_.find(shard);
+  if (it == tombstones_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t ShardRanges::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_id_.size();
+}
+
+}  // namespace tessera::multiraft

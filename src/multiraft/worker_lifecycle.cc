@@ -1,0 +1,210 @@
+// Replica lifecycle on a worker: replicas created from a leader's message, snapshots sent and
+// installed, and replicas destroyed once they leave their group.
+#include <algorithm>
+
+#include "common/logging.h"
+#include "multiraft/snapshot.h"
+#include "multiraft/worker.h"
+
+namespace tessera::multiraft {
+
+using storage::Cf;
+
+namespace {
+bool IsMember(const ShardDescriptor& d, NodeId id) {
+  return std::binary_search(d.voters.begin(), d.voters.end(), id) ||
+         std::binary_search(d.learners.begin(), d.learners.end(), id);
+}
+}  // namespace
+
+Replica* Worker::MaybeCreateReplica(const ShardMessage& sm) {
+  if (!sm.descriptor || sm.descriptor->id != sm.shard) return nullptr;
+  const ShardDescriptor& d = *sm.descriptor;
+  if (!IsMember(d, opts_.node_id)) return nullptr;
+  // Members of a shard's initial configuration get their replica from Bootstrap (or a split),
+  // never from a message: only members added by a change (conf version > 0) are created here.
+  if (d.epoch.conf_version == 0) return nullptr;
+  // Only a leader's messages create replicas (a candidate of a shard this node has not split
+  // yet must not).
+  const auto type = sm.msg.type;
+  if (type != raft::MessageType::kHeartbeat && type != raft::MessageType::kSnap) return nullptr;
+  if (auto tomb = host_->ranges().Tombstone(d.id); tomb && *tomb >= d.epoch.conf_version) {
+    return nullptr;  // a message from before this node's replica was removed
+  }
+  if (auto other = host_->ranges().Overlap(d.start_key, d.end_key, d.id)) {
+    // A split not applied here yet, or a shard that has not left this node yet: wait.
+    Log().debug("shard {}: not created from a message: range overlaps shard {}", d.id.value(),
+                other->value());
+    return nullptr;
+  }
+  auto built = host_->BuildReplica(d, ApplyState{});
+  if (!built.ok()) {
+    Log().warn("shard {}: cannot create a replica: {}", d.id.value(), built.status().ToString());
+    return nullptr;
+  }
+  std::unique_ptr<Replica> r = std::move(built).value();
+  r->initialized = false;
+  Replica* out = r.get();
+  replicas_.emplace(d.id, std::move(r));
+  Log().info("shard {}: created an uninitialized replica from node {}'s message", d.id.value(),
+             sm.msg.from.value());
+  return out;
+}
+
+void Worker::HandleSnapshot(SnapshotTask& t) {
+  const ShardId id = t.msg.shard;
+  auto drop = [&](const std::string& why) {
+    Log().info("shard {}: dropped a snapshot from node {}: {}", id.value(), t.from.value(), why);
+    (void)SnapshotDirs::Remove(t.dir);
+  };
+  auto manifest = ReadSnapshotManifest(t.dir);
+  if (!manifest.ok()) return drop(manifest.status().ToString());
+  if (!t.msg.msg.snapshot || t.msg.msg.snapshot->metadata.index != manifest->apply.applied_index ||
+      t.msg.msg.snapshot->metadata.term != manifest->apply.applied_term ||
+      manifest->desc.id != id) {
+    return drop("the message does not match the manifest");
+  }
+  Replica* r = Find(id);
+  if (r == nullptr) r = MaybeCreateReplica(t.msg);
+  if (r == nullptr) return drop("no replica may take it here");
+  if (manifest->apply.applied_index <= r->apply.applied_index) return drop("stale");
+  // Never install a snapshot over another replica's keys (a split or merge this node has not
+  // caught up with): the range is reserved until the snapshot is installed or dropped.
+  const ShardDescriptor& d = manifest->desc;
+  if (auto other = host_->ranges().Overlap(d.start_key, d.end_key, id)) {
+    return drop("its range overlaps shard " + std::to_string(other->value()) + " on this node");
+  }
+  DropIncomingSnapshot(*r);
+  host_->ranges().Set(d);
+  r->incoming_snapshot = Replica::IncomingSnapshot{
+      manifest->apply.applied_index, manifest->apply.applied_term, t.dir, d, manifest->apply};
+  Activate(r);
+  const Status s = r->raft->Step(std::move(t.msg.msg));
+  if (!s.ok()) Log().debug("shard {}: snapshot message refused: {}", id.value(), s.ToString());
+}
+
+void Worker::DropIncomingSnapshot(Replica& r) {
+  if (!r.incoming_snapshot) return;
+  (void)SnapshotDirs::Remove(r.incoming_snapshot->dir);
+  r.incoming_snapshot.reset();
+  // Give the reserved range back.
+  if (r.initialized) {
+    host_->ranges().Set(r.desc);
+  } else {
+    host_->ranges().Remove(r.desc.id);
+  }
+}
+
+void Worker::SendSnapshot(Replica& r, raft::Message m) {
+  SnapshotSender* sender = host_->snapshot_sender();
+  SnapshotDirs* dirs = host_->snapshot_dirs();
+  const NodeId to = m.to;
+  if (sender == nullptr || dirs == nullptr || !r.initialized || !m.snapshot ||
+      m.snapshot->metadata.index != r.apply.applied_index) {
+    // Raft asked for the state as applied when it built the message, which is the engine's
+    // state until the next apply of this round: a mismatch means the message is not ours.
+    r.raft->ReportSnapshot(to, false);
+    return;
+  }
+  auto snap = engine_->GetSnapshot();
+  if (!snap.ok()) {
+    r.raft->ReportSnapshot(to, false);
+    return;
+  }
+  std::shared_ptr<storage::Snapshot> engine_snap = std::move(snap).value();
+  const ShardDescriptor desc = r.desc;
+  const ApplyState apply = r.apply;
+  const std::string dir = dirs->NewSendDir(desc.id, apply.applied_term, apply.applied_index);
+  ShardMessage sm{desc.id, std::move(m), desc};
+  storage::Engine* engine = engine_;
+  ReplicaHost* host = host_;
+  // Cutting reads the whole range: never on the worker thread.
+  host_->RunInBackground([=, sm = std::move(sm)]() mutable {
+    const ShardId shard = desc.id;
+    auto report = [host, shard, to](bool ok) {
+      host->SubmitTo(shard, SnapshotStatusTask{shard, to, ok});
+    };
+    auto cut = CutSnapshot(engine, *engine_snap, desc, apply, dir);
+    if (!cut.ok()) {
+      Log().warn("shard {}: cannot cut a snapshot for node {}: {}", shard.value(), to.value(),
+                 cut.status().ToString());
+      report(false);
+      return;
+    }
+    Log().info("shard {}: sending a snapshot at index {} to node {}", shard.value(),
+               apply.applied_index.value(), to.value());
+    sender->SendSnapshot(to, std::move(sm), dir, [dir, report](Status s) {
+      (void)SnapshotDirs::Remove(dir);
+      report(s.ok());
+    });
+  });
+}
+
+void Worker::InstallSnapshot(Replica& r, const raft::Snapshot& snap,
+                             storage::LogWriteBatch* log_batch, storage::WriteBatch* extra) {
+  TESSERA_ASSERT(r.incoming_snapshot && r.incoming_snapshot->index == snap.metadata.index &&
+                     r.incoming_snapshot->term == snap.metadata.term,
+                 "raft installs a snapshot the worker did not receive");
+  const Replica::IncomingSnapshot& in = *r.incoming_snapshot;
+  auto manifest = ReadSnapshotManifest(in.dir);
+  TESSERA_ASSERT(manifest.ok(), "a received snapshot directory vanished");
+  // The crash protocol of snapshot.h: marker (synced), data, then descriptor, apply state and
+  // the log's new start in one write (this round's log write), which clears the marker.
+  storage::WriteBatch marker;
+  Status s = PutSnapshotPending(&marker, r.desc.id, in.dir);
+  if (s.ok()) s = engine_->Write(storage::WriteOptions{.sync = true}, marker);
+  TESSERA_ASSERT(s.ok(), ("cannot record a pending snapshot: " + s.ToString()).c_str());
+  s = IngestSnapshot(engine_, *manifest, in.dir);
+  TESSERA_ASSERT(s.ok(), ("cannot ingest a received snapshot: " + s.ToString()).c_str());
+  s = ClearSnapshotPending(extra, r.desc.id);
+  if (s.ok())
+    s = extra->Put(Cf::kMeta, ShardDescriptorKey(in.desc.id), EncodeShardDescriptor(in.desc));
+  if (s.ok()) s = extra->Put(Cf::kMeta, ApplyStateKey(in.desc.id), EncodeApplyState(in.apply));
+  TESSERA_ASSERT(s.ok(), "snapshot metadata must fit in a batch");
+  log_batch->ApplySnapshot(r.desc.id, snap.metadata);
+}
+
+void Worker::FinishSnapshot(Replica& r) {
+  Replica::IncomingSnapshot in = std::move(*r.incoming_snapshot);
+  r.incoming_snapshot.reset();
+  const bool was_initialized = r.initialized;
+  r.desc = in.desc;
+  r.apply = in.apply;
+  r.initialized = true;
+  r.removed = false;
+  host_->ranges().Set(r.desc);
+  (void)SnapshotDirs::Remove(in.dir);
+  Log().info("shard {}: installed a snapshot at index {}{}", r.desc.id.value(), in.index.value(),
+             was_initialized ? "" : " (new replica)");
+}
+
+void Worker::DestroyReplica(ShardId shard) {
+  auto it = replicas_.find(shard);
+  if (it == replicas_.end()) return;
+  Replica& r = *it->second;
+  FailAll(r, Status::ShardNotFound("the replica was removed from its shard"));
+  DropIncomingSnapshot(r);
+  storage::WriteBatch wb;
+  Status s = wb.Delete(Cf::kMeta, ShardDescriptorKey(shard));
+  if (s.ok()) s = wb.Delete(Cf::kMeta, ApplyStateKey(shard));
+  if (s.ok()) s = wb.Put(Cf::kMeta, TombstoneKey(shard), EncodeShardDescriptor(r.desc));
+  // The data goes too, unless another replica on this node owns the keys by now.
+  if (s.ok() && r.initialized &&
+      !host_->ranges().Overlap(r.desc.start_key, r.desc.end_key, shard)) {
+    s = wb.DeleteRange(Cf::kData, r.desc.start_key, r.desc.end_key);
+  }
+  TESSERA_ASSERT(s.ok(), "destroy batch");
+  storage::LogWriteBatch lb;
+  lb.DestroyShard(shard);
+  s = log_store_->Write(lb, storage::LogWriteOptions{.sync = true, .extra = &wb});
+  TESSERA_ASSERT(s.ok(), ("cannot destroy a replica: " + s.ToString()).c_str());
+  host_->ranges().Remove(shard);
+  host_->ranges().SetTombstone(shard, r.desc.epoch.conf_version);
+  Log().info("shard {}: replica removed from the group and destroyed on node {}", shard.value(),
+             opts_.node_id.value());
+  std::erase(active_, &r);
+  std::erase(touched_, &r);
+  replicas_.erase(it);
+}
+
+}  // namespace tessera::multiraft
