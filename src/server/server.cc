@@ -56,9 +56,18 @@ Status Server::Open(const ServerConfig& config) {
   to.self = config.node_id;
   transport_ = std::make_unique<GrpcTransport>(to, resolver_.get(), forward_.get());
 
+  // Snapshots travel on their own stream, from directories under <data_dir>/snap.
+  snapshot_dirs_ = std::make_unique<multiraft::SnapshotDirs>(config.data_dir);
+  TESSERA_RETURN_IF_ERROR(snapshot_dirs_->Open());
+  GrpcSnapshotSenderOptions so;
+  so.self = config.node_id;
+  snapshot_sender_ = std::make_unique<GrpcSnapshotSender>(so, resolver_.get());
+
   multiraft::NodeOptions no = config.node;
   no.node_id = config.node_id;
-  auto node = multiraft::Node::Open(no, engine_.get(), transport_.get());
+  auto node = multiraft::Node::Open(
+      no, engine_.get(), transport_.get(),
+      multiraft::SnapshotServices{snapshot_sender_.get(), snapshot_dirs_.get()});
   if (!node.ok()) return node.status();
   node_ = std::move(node).value();
   forward_->Set(node_.get());
@@ -75,10 +84,14 @@ Status Server::Open(const ServerConfig& config) {
   RaftTransportServiceOptions ro;
   ro.self = config.node_id;
   raft_service_ = std::make_unique<RaftTransportService>(ro, node_.get());
+  SnapshotServiceOptions sso;
+  sso.self = config.node_id;
+  snapshot_service_ = std::make_unique<SnapshotService>(sso, snapshot_dirs_.get(), node_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(kv_.get());
   raft_service_->ConfigureBuilder(&builder);  // registers it, sets message size and keepalive
+  snapshot_service_->ConfigureBuilder(&builder);
   grpc_ = builder.BuildAndStart();
   if (grpc_ == nullptr || port_ == 0) {
     return Status::IOError("cannot listen on " + config.listen);
@@ -102,9 +115,11 @@ void Server::Shutdown(int grace_ms) {
   }
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now());
   if (node_) node_->Stop();
+  if (snapshot_sender_) snapshot_sender_->Stop();
   if (transport_) transport_->Stop();
   if (grpc_) grpc_->Wait();
   node_.reset();
+  snapshot_sender_.reset();
   transport_.reset();
   engine_.reset();  // closes the engine: everything written is on disk
   Log().info("node {}: stopped", config_.node_id.value());

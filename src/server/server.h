@@ -15,10 +15,13 @@
 #include <string>
 
 #include "multiraft/node.h"
+#include "multiraft/snapshot_dirs.h"
 #include "server/config.h"
 #include "server/grpc_transport.h"
 #include "server/kv_service.h"
 #include "server/raft_transport_service.h"
+#include "server/snapshot_sender.h"
+#include "server/snapshot_service.h"
 #include "storage/engine.h"
 
 namespace tessera::server {
@@ -48,7 +51,10 @@ class Server {
   std::unique_ptr<ForwardingHandler> forward_;
   std::unique_ptr<StaticAddressResolver> resolver_;
   std::unique_ptr<GrpcTransport> transport_;
+  std::unique_ptr<multiraft::SnapshotDirs> snapshot_dirs_;
+  std::unique_ptr<GrpcSnapshotSender> snapshot_sender_;
   std::unique_ptr<multiraft::Node> node_;
+  std::unique_ptr<SnapshotService> snapshot_service_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<RaftTransportService> raft_service_;
   std::unique_ptr<grpc::Server> grpc_;
