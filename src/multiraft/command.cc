@@ -104,6 +104,9 @@ std::string EncodeAdminCommand(const AdminCommand& cmd) {
       PutLengthPrefixed(&out, cmd.split_key);
       PutVarint64(&out, cmd.new_shard.value());
       break;
+    case AdminCommand::Type::kCompactLog:
+      PutVarint64(&out, cmd.compact_index.value());
+      break;
   }
   return out;
 }
@@ -131,6 +134,13 @@ Result<AdminCommand> DecodeAdminCommand(std::string_view in) {
       cmd.type = AdminCommand::Type::kSplit;
       cmd.split_key = std::string(key);
       cmd.new_shard = ShardId(id);
+      break;
+    }
+    case static_cast<uint8_t>(AdminCommand::Type::kCompactLog): {
+      uint64_t index = 0;
+      if (!GetVarint64(&in, &index)) return bad("admin command: truncated compact log");
+      cmd.type = AdminCommand::Type::kCompactLog;
+      cmd.compact_index = LogIndex(index);
       break;
     }
     default:

@@ -51,11 +51,16 @@ struct AdminCommand {
     // Split the shard at `split_key`: the shard keeps [start, split_key) and a new shard
     // `new_shard` takes [split_key, end), with the same members; both get version + 1.
     kSplit = 1,
+    // Compact the log of every replica up to `compact_index` (each up to what it has applied):
+    // proposed by the leader once every follower has the entries, or when the log is too long
+    // (laggards then catch up by snapshot). No epoch check: it does not touch the range.
+    kCompactLog = 2,
   };
   Type type = Type::kSplit;
   Epoch epoch;
-  std::string split_key;  // kSplit
-  ShardId new_shard;      // kSplit
+  std::string split_key;   // kSplit
+  ShardId new_shard;       // kSplit
+  LogIndex compact_index;  // kCompactLog
   bool operator==(const AdminCommand&) const = default;
 };
 

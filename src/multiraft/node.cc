@@ -256,6 +256,14 @@ void Node::HandleSnapshot(NodeId from, ShardMessage msg, std::string received_di
   }
 }
 
+void Node::TransferLeader(ShardId shard, NodeId to, WriteCallback done) {
+  auto shared = std::make_shared<WriteCallback>(std::move(done));
+  TransferLeaderTask t{shard, to, [shared](WriteResponse r) { (*shared)(std::move(r)); }};
+  if (!WorkerFor(shard).Submit(std::move(t))) {
+    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
+  }
+}
+
 void Node::ChangeMembership(ShardId shard, Epoch epoch, raft::ConfChange change,
                             WriteCallback done) {
   auto shared = std::make_shared<WriteCallback>(std::move(done));

@@ -65,7 +65,7 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   // NotLeader). The shard keeps [start, split_key); a new shard takes [split_key, end) with the
   // same members. `epoch` must be the shard's current epoch (else EpochNotMatch). When
   // `new_shard` is zero the node allocates an id. On success the response's hint.current holds
-  // the shard's new descriptor, then the new shard's.
+  // the shard's new descriptor, then the new shard's, then those of earlier splits (a few).
   void Split(ShardId shard, Epoch epoch, std::string split_key, WriteCallback done,
              ShardId new_shard = ShardId());
 
@@ -78,6 +78,11 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   // applied (and, for a leader, once it has handed leadership over). On success the hint holds
   // the new descriptor.
   void ChangeMembership(ShardId shard, Epoch epoch, raft::ConfChange change, WriteCallback done);
+
+  // Asks the shard's leader on this node to hand leadership to voter `to` (else NotLeader, or
+  // InvalidArgument for a non-voter). OK means the transfer started: Raft hands over once `to`
+  // has caught up, and gives up after an election timeout.
+  void TransferLeader(ShardId shard, NodeId to, WriteCallback done);
 
   // RaftBatchHandler (called by the transport).
   void HandleRaftBatch(RaftBatch batch) override;

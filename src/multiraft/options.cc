@@ -23,6 +23,10 @@ Status NodeOptions::Validate() const {
   if (split_check_interval_ms <= 0) {
     return Status::InvalidArgument("node options: split_check_interval_ms must be > 0");
   }
+  if (log_gc_interval_ms <= 0 || log_gc_count_limit == 0) {
+    return Status::InvalidArgument(
+        "node options: log_gc_interval_ms and log_gc_count_limit must be > 0");
+  }
   if (clock == nullptr) return Status::InvalidArgument("node options: clock must be set");
   return Status::OK();
 }

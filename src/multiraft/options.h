@@ -58,6 +58,14 @@ struct NodeOptions {
   uint64_t split_keys = 960'000;
   int split_check_interval_ms = 10'000;
 
+  // Raft log GC: the leader of a shard checks every log_gc_interval_ms; once every follower has
+  // at least log_gc_threshold entries beyond the first index, or the log holds more than
+  // log_gc_count_limit entries (laggards then catch up by snapshot), it proposes compacting the
+  // log through the log. Defaults: 10 s, 50 entries, 10,000 entries.
+  int log_gc_interval_ms = 10'000;
+  uint64_t log_gc_threshold = 50;
+  uint64_t log_gc_count_limit = 10'000;
+
   // Seeds the replicas' election randomness (each replica's generator is seeded from this and
   // its shard id). 0: a seed from the operating system's entropy. The deterministic simulator
   // sets it so that a run replays from its seed.

@@ -123,6 +123,11 @@ struct Replica {
   // where its parent leads: no election timeout without a leader).
   bool campaign_on_start = false;
 
+  // Log GC: when the leader checks next, and the index an applied compaction asks the next log
+  // write to compact to (0: none).
+  int64_t next_log_gc_ms = 0;
+  LogIndex compact_to;
+
   // The epoch version under which this replica last proposed a split by size (one at a time).
   uint64_t split_proposed_version = UINT64_MAX;
   int64_t split_proposed_ms = 0;

@@ -115,6 +115,25 @@ void Worker::Dispatch(Task& task) {
               Activate(r);
             }
           }
+        } else if constexpr (std::is_same_v<T, TransferLeaderTask>) {
+          Replica* r = Find(t.shard);
+          if (r == nullptr || !r->initialized) {
+            t.done(WriteResponse{
+                Status::ShardNotFound("no replica of the shard on this node"), {}, {}});
+          } else if (r->raft->soft_state().role != raft::StateRole::kLeader) {
+            t.done(WriteResponse{
+                Status::NotLeader("this replica is not the leader"), HintFor(*r), {}});
+          } else if (!std::binary_search(r->desc.voters.begin(), r->desc.voters.end(), t.to)) {
+            t.done(WriteResponse{Status::InvalidArgument("leadership goes to a voter of the shard"),
+                                 HintFor(*r),
+                                 {}});
+          } else {
+            // Raft sends TimeoutNow once the transferee is caught up, and abandons the transfer
+            // after an election timeout; the answer says it started.
+            r->raft->TransferLeader(t.to);
+            Activate(r);
+            t.done(WriteResponse{Status::OK(), HintFor(*r), {}});
+          }
         } else if constexpr (std::is_same_v<T, SnapshotTask>) {
           HandleSnapshot(t);
         } else if constexpr (std::is_same_v<T, SnapshotStatusTask>) {
@@ -176,6 +195,8 @@ Status Worker::CheckAdmin(const Replica& r, const AdminCommand& cmd) const {
       if (!cmd.new_shard || cmd.new_shard == r.desc.id) {
         return Status::InvalidArgument("split: bad new shard id");
       }
+      return Status::OK();
+    case AdminCommand::Type::kCompactLog:
       return Status::OK();
   }
   return Status::InvalidArgument("unknown admin command");
@@ -279,6 +300,10 @@ void Worker::Tick() {
       r->next_split_check_ms = now_ms + opts_.split_check_interval_ms;
       CheckSplit(*r);
     }
+    if (now_ms >= r->next_log_gc_ms) {
+      r->next_log_gc_ms = now_ms + opts_.log_gc_interval_ms;
+      CheckLogGc(*r);
+    }
     // Writes not applied in time: the outcome is unknown (the entry may still commit), so the
     // answer is Timeout, never a failure.
     for (auto& w : r->pending_writes) {
@@ -347,6 +372,32 @@ void Worker::CheckSplit(Replica& r) {
                   }
                 },
                 std::move(cmd)};
+  if (r.round_writes.empty() && r.round_reads.empty()) touched_.push_back(&r);
+  r.round_writes.push_back(std::move(t));
+}
+
+void Worker::CheckLogGc(Replica& r) {
+  if (r.raft->soft_state().role != raft::StateRole::kLeader) return;
+  const raft::NodeStatus st = r.raft->GetStatus();
+  const LogIndex first = r.log->FirstIndex();
+  const LogIndex applied = r.apply.applied_index;
+  // Every peer's match, ours included (the leader's own entry in the progress).
+  LogIndex min_match = applied;
+  for (const raft::PeerProgress& p : st.progress) min_match = std::min(min_match, p.match);
+  LogIndex target;
+  if (applied.value() >= first.value() + opts_.log_gc_count_limit) {
+    target = applied;  // too long: laggards catch up by snapshot
+  } else if (min_match.value() >= first.value() + opts_.log_gc_threshold) {
+    target = min_match;  // everybody has these
+  } else {
+    return;
+  }
+  AdminCommand cmd;
+  cmd.type = AdminCommand::Type::kCompactLog;
+  cmd.epoch = r.desc.epoch;
+  cmd.compact_index = target;
+  const ShardId id = r.desc.id;
+  ProposeTask t{id, {}, [](WriteResponse) {}, std::move(cmd)};
   if (r.round_writes.empty() && r.round_reads.empty()) touched_.push_back(&r);
   r.round_writes.push_back(std::move(t));
 }

@@ -60,8 +60,14 @@ struct SnapshotStatusTask {
   NodeId to;
   bool ok = false;
 };
+// Asks the shard's leader here to hand leadership to `to`.
+struct TransferLeaderTask {
+  ShardId shard;
+  NodeId to;
+  WriteCallback done;
+};
 using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask,
-                          SnapshotTask, SnapshotStatusTask>;
+                          SnapshotTask, SnapshotStatusTask, TransferLeaderTask>;
 
 // What a worker needs from its node: building replicas and handing them to the worker that owns
 // their shard (a split creates a shard that another worker may own).
@@ -161,6 +167,7 @@ class Worker {
   Status ApplySplit(Replica& r, const AdminCommand& cmd, class ApplyBatch& batch,
                     std::vector<NewReplica>* created);
   void CheckSplit(Replica& r);
+  void CheckLogGc(Replica& r);
 
   // Replica lifecycle (worker_lifecycle.cc).
   // A replica for a shard this node does not have, from a leader's message that carries its

@@ -139,6 +139,13 @@ bool Worker::ProcessReadies() {
       log_batch.Append(id, std::move(rd.entries));
     }
     if (rd.hard_state) log_batch.SetHardState(id, *rd.hard_state);
+    if (r->compact_to > LogIndex(0)) {
+      // A compaction applied in an earlier round; the log keeps the entry at compact_to's term.
+      if (r->compact_to >= r->log->FirstIndex() && r->compact_to <= r->log->LastIndex()) {
+        log_batch.Compact(id, r->compact_to);
+      }
+      r->compact_to = LogIndex(0);
+    }
     sync = sync || rd.must_sync;
     items.push_back(Item{r, std::move(rd)});
   }
@@ -271,6 +278,12 @@ void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, Wri
     case CommandKind::kAdmin: {
       auto cmd = DecodeAdminCommand(e.data);
       if (!cmd.ok()) return refuse(cmd.status());
+      if (cmd->type == AdminCommand::Type::kCompactLog) {
+        // Each replica compacts up to what it has applied (this entry's index at most), in its
+        // next log write.
+        r.compact_to = std::max(r.compact_to, std::min(cmd->compact_index, e.index));
+        return;
+      }
       resp->status = ApplySplit(r, *cmd, batch, created);
       resp->hint = HintFor(r);
       return;

@@ -142,5 +142,24 @@ TEST(MembershipTest, RestartedLearnerKeepsItsSnapshotData) {
   ASSERT_TRUE(WaitFor([&] { return Stored(c.node(n4), Key(20)) == "later"; }));
 }
 
+TEST(MembershipTest, LeadershipMovesOnRequest) {
+  TestCluster c(3);
+  auto leader = c.WaitForLeader(kShard);
+  ASSERT_TRUE(leader);
+  const NodeId to(leader->value() % 3 + 1);
+  auto p = std::make_shared<std::promise<WriteResponse>>();
+  auto f = p->get_future();
+  c.node(*leader)->TransferLeader(kShard, to, [p](WriteResponse w) { p->set_value(std::move(w)); });
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_TRUE(f.get().status.ok());
+  ASSERT_TRUE(WaitFor([&] { return c.Put(to, kShard, Key(1), "x").status.ok(); }));
+  // A follower cannot start a transfer.
+  auto q = std::make_shared<std::promise<WriteResponse>>();
+  auto g = q->get_future();
+  c.node(*leader)->TransferLeader(kShard, to, [q](WriteResponse w) { q->set_value(std::move(w)); });
+  ASSERT_EQ(g.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(g.get().status.Is(Status::Code::kNotLeader));
+}
+
 }  // namespace
 }  // namespace tessera::multiraft::testing
