@@ -42,10 +42,10 @@ Status Read(const toml::table& t, const char* key, T* out) {
 }
 
 Status ParseTable(const toml::table& root, ServerConfig* c) {
-  TESSERA_RETURN_IF_ERROR(Unknown(
-      root,
-      {"node_id", "data_dir", "listen", "initial_cluster", "engine", "log_level", "raft", "limits"},
-      ""));
+  TESSERA_RETURN_IF_ERROR(Unknown(root,
+                                  {"node_id", "data_dir", "listen", "initial_cluster", "engine",
+                                   "log_level", "raft", "limits", "shard"},
+                                  ""));
   uint64_t id = 0;
   TESSERA_RETURN_IF_ERROR(Read(root, "node_id", &id));
   if (id != 0) c->node_id = NodeId(id);
@@ -77,6 +77,19 @@ Status ParseTable(const toml::table& root, ServerConfig* c) {
     TESSERA_RETURN_IF_ERROR(Read(*limits, "max_uncommitted_bytes", &n.max_uncommitted_bytes));
     TESSERA_RETURN_IF_ERROR(Read(*limits, "max_msg_bytes", &n.max_msg_bytes));
     TESSERA_RETURN_IF_ERROR(Read(*limits, "write_timeout_ms", &n.write_timeout_ms));
+  }
+  if (const toml::table* shard = root["shard"].as_table()) {
+    TESSERA_RETURN_IF_ERROR(
+        Unknown(*shard,
+                {"split_size_bytes", "split_keys", "split_check_interval_ms", "log_gc_interval_ms",
+                 "log_gc_threshold", "log_gc_count_limit"},
+                "shard."));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "split_size_bytes", &n.split_size_bytes));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "split_keys", &n.split_keys));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "split_check_interval_ms", &n.split_check_interval_ms));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "log_gc_interval_ms", &n.log_gc_interval_ms));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "log_gc_threshold", &n.log_gc_threshold));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "log_gc_count_limit", &n.log_gc_count_limit));
   }
   return Status::OK();
 }

@@ -18,6 +18,9 @@ tick_ms = 50
 lease_reads = false
 [limits]
 write_timeout_ms = 2000
+[shard]
+split_keys = 1000
+log_gc_count_limit = 500
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->node_id, NodeId(2));
@@ -26,6 +29,8 @@ write_timeout_ms = 2000
   EXPECT_EQ(c->node.tick_ms, 50);
   EXPECT_FALSE(c->node.lease_reads);
   EXPECT_EQ(c->node.write_timeout_ms, 2000);
+  EXPECT_EQ(c->node.split_keys, 1000u);
+  EXPECT_EQ(c->node.log_gc_count_limit, 500u);
   EXPECT_TRUE(c->Validate().ok());
   auto cluster = c->InitialCluster();
   ASSERT_TRUE(cluster.ok());
@@ -58,6 +63,10 @@ TEST(ServerConfig, RefusesBadInputWithClearErrors) {
   c.engine = "rocksdb";
   c.node.heartbeat_ticks = 20;  // not below election_ticks
   EXPECT_FALSE(c.Validate().ok());
+  c.node.heartbeat_ticks = 2;
+  c.node.log_gc_count_limit = 0;
+  EXPECT_FALSE(c.Validate().ok());
+  EXPECT_FALSE(ParseServerConfig("[shard]\nsplit_keyz = 1\n").ok());
 }
 
 }  // namespace
