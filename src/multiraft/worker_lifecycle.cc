@@ -196,6 +196,10 @@ void Worker::DestroyReplica(ShardId shard) {
   TESSERA_ASSERT(s.ok(), "destroy batch");
   storage::LogWriteBatch lb;
   lb.DestroyShard(shard);
+  // The term and vote outlive the replica: if the node is added back, the new replica (same
+  // Raft id) must not vote twice in a term it already voted in.
+  const raft::HardState hs = r.raft->GetStatus().hard_state;
+  lb.SetHardState(shard, raft::HardState{hs.term, hs.vote, LogIndex(0)});
   s = log_store_->Write(lb, storage::LogWriteOptions{.sync = true, .extra = &wb});
   TESSERA_ASSERT(s.ok(), ("cannot destroy a replica: " + s.ToString()).c_str());
   host_->ranges().Remove(shard);

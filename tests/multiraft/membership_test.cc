@@ -142,6 +142,30 @@ TEST(MembershipTest, RestartedLearnerKeepsItsSnapshotData) {
   ASSERT_TRUE(WaitFor([&] { return Stored(c.node(n4), Key(20)) == "later"; }));
 }
 
+TEST(MembershipTest, ARemovedNodeCanBeAddedBackAndRemembersItsTerm) {
+  TestCluster c(3);
+  auto leader = c.WaitForLeader(kShard);
+  ASSERT_TRUE(leader);
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(1), "one").status.ok());
+  const NodeId victim(leader->value() % 3 + 1);
+  ASSERT_TRUE(
+      c.ChangeMembership(*leader, kShard, "r" + std::to_string(victim.value())).status.ok());
+  ASSERT_TRUE(WaitFor([&] { return !HasShard(c.node(victim), kShard); }));
+  // The destroyed replica left its term and vote behind, and nothing else of its log.
+  const raft::InitialState left = c.node(victim)->log_store()->InitialState(kShard);
+  EXPECT_GE(left.hard_state.term, Term(1));
+  EXPECT_EQ(c.node(victim)->log_store()->LastIndex(kShard), LogIndex(0));
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(2), "two").status.ok());
+  leader = c.WaitForLeader(kShard);
+  ASSERT_TRUE(leader);
+  ASSERT_TRUE(
+      c.ChangeMembership(*leader, kShard, "l" + std::to_string(victim.value())).status.ok());
+  ASSERT_TRUE(WaitFor(
+      [&] { return HasShard(c.node(victim), kShard) && Stored(c.node(victim), Key(2)) == "two"; }));
+  EXPECT_GE(c.node(victim)->log_store()->InitialState(kShard).hard_state.term,
+            left.hard_state.term);
+}
+
 TEST(MembershipTest, LeadershipMovesOnRequest) {
   TestCluster c(3);
   auto leader = c.WaitForLeader(kShard);
