@@ -404,7 +404,7 @@ void GrpcTransport::Send(multiraft::RaftBatch batch) {
   Peer* peer = nullptr;
   {
     std::lock_guard lock(mu_);
-    if (stopped_) {
+    if (stopped_ || blocked_.count(batch.to) > 0) {
       counters_.batches_dropped.fetch_add(1, std::memory_order_relaxed);
       counters_.messages_dropped.fetch_add(batch.messages.size(), std::memory_order_relaxed);
       return;
@@ -416,6 +416,11 @@ void GrpcTransport::Send(multiraft::RaftBatch batch) {
   // Peers live until Stop(), which first takes them out of peers_ under mu_; a Send racing with
   // Stop() may still enqueue into a stopping peer, which drops the batch.
   peer->Enqueue(std::move(batch));
+}
+
+void GrpcTransport::SetBlockedPeers(std::set<NodeId> peers) {
+  std::lock_guard lock(mu_);
+  blocked_ = std::move(peers);
 }
 
 void GrpcTransport::Stop() {

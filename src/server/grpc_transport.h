@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,12 @@ class GrpcTransport final : public multiraft::Transport {
   // message is a network message (raft::IsLocalMessage is false).
   void Send(multiraft::RaftBatch batch) override;
 
+  // Failpoint for fault-injection tests (and, later, the nemesis's admin RPC): batches to the
+  // nodes in `peers` are dropped as if the network lost them (counted as dropped, not reported
+  // unreachable: the connection stays up). Blocking on both sides partitions two nodes;
+  // blocking one side is one-way loss. An empty set heals. Thread-safe.
+  void SetBlockedPeers(std::set<NodeId> peers);
+
   // Cancels the streams, drops what is still queued (without reporting it), and joins every
   // sender thread. Idempotent. Afterwards no handler call is made.
   void Stop();
@@ -155,6 +162,7 @@ class GrpcTransport final : public multiraft::Transport {
 
   std::mutex mu_;
   bool stopped_ = false;                           // guarded by mu_
+  std::set<NodeId> blocked_;                       // guarded by mu_
   std::map<NodeId, std::unique_ptr<Peer>> peers_;  // guarded by mu_; created on first Send
 };
 

@@ -41,6 +41,8 @@ class Server {
   // The port actually bound (useful with "host:0").
   int port() const { return port_; }
   multiraft::Node* node() const { return node_.get(); }
+  // The Raft transport (its failpoints partition this node in tests).
+  GrpcTransport* transport() const { return transport_.get(); }
 
  private:
   Server() = default;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "server/server.h"
 #include "tests/server/kv_client.h"
@@ -15,7 +16,7 @@ using testing::KvTestClient;
 
 class GrpcCluster {
  public:
-  explicit GrpcCluster(int n) {
+  explicit GrpcCluster(int n, bool lease_reads = true) {
     dir_ = std::filesystem::temp_directory_path() /
            ("tessera-grpc-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::create_directories(dir_);
@@ -31,6 +32,7 @@ class GrpcCluster {
       c.listen = addrs_[i];
       c.initial_cluster = cluster;
       c.node.tick_ms = 10;
+      c.node.lease_reads = lease_reads;
       configs_[i] = c;
       Start(i);
     }
@@ -57,6 +59,22 @@ class GrpcCluster {
     return m;
   }
   const std::string& address(int i) { return addrs_[i]; }
+  Server* server(int i) { return servers_.at(i).get(); }
+  // Cuts node i off from every other node, in both directions (transport failpoints).
+  void Isolate(int i) {
+    std::set<NodeId> others;
+    for (auto& [j, s] : servers_) {
+      if (j == i) continue;
+      others.insert(NodeId(j));
+      if (s) s->transport()->SetBlockedPeers({NodeId(i)});
+    }
+    servers_.at(i)->transport()->SetBlockedPeers(others);
+  }
+  void Heal() {
+    for (auto& [j, s] : servers_) {
+      if (s) s->transport()->SetBlockedPeers({});
+    }
+  }
 
  private:
   static inline int counter_ = 0;
@@ -109,6 +127,87 @@ TEST(GrpcCluster, WritesReadsAndTypedErrorsOverTheWire) {
   EXPECT_TRUE(put(KvTestClient::Header(), std::string((8u << 20) + 1, 'x')).has_invalid_argument());
   EXPECT_TRUE(put(v1::RequestHeader(), "v").has_invalid_argument());
 }
+
+// One strong read from node `node` only (no retry elsewhere): the value, or nullopt on any error.
+std::optional<std::string> ReadFrom(KvTestClient& client, uint64_t node, const std::string& key,
+                                    std::chrono::milliseconds timeout) {
+  v1::GetRequest req;
+  *req.mutable_header() = KvTestClient::Header();
+  req.set_key(key);
+  v1::GetResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  const grpc::Status s = client.stub(node)->Get(&ctx, req, &resp);
+  if (!s.ok() || resp.has_error() || !resp.found()) return std::nullopt;
+  return resp.value();
+}
+
+// The leader among the nodes (a strong read it answers itself), waiting up to 10 s.
+std::optional<uint64_t> FindLeader(KvTestClient& client, int n, std::optional<uint64_t> exclude) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (int i = 1; i <= n; ++i) {
+      if (exclude && *exclude == static_cast<uint64_t>(i)) continue;
+      v1::GetRequest req;
+      *req.mutable_header() = KvTestClient::Header();
+      req.set_key("probe");
+      v1::GetResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+      if (client.stub(i)->Get(&ctx, req, &resp).ok() && !resp.has_error()) return i;
+    }
+  }
+  return std::nullopt;
+}
+
+class GrpcDeposedLeader : public ::testing::TestWithParam<bool> {};
+
+// Over real gRPC with transport failpoints: an isolated leader cannot commit, and no strong read
+// it serves after the majority acknowledged a newer value returns the old one (lease and
+// ReadIndex paths).
+TEST_P(GrpcDeposedLeader, ServesNoStaleReadAndLosesItsMinorityWrite) {
+  GrpcCluster c(3, /*lease_reads=*/GetParam());
+  KvTestClient client(c.addresses());
+  ASSERT_TRUE(client.Put("k", "old").message().empty());
+  auto leader = FindLeader(client, 3, std::nullopt);
+  ASSERT_TRUE(leader);
+  c.Isolate(static_cast<int>(*leader));
+  // The minority write cannot commit.
+  {
+    v1::PutRequest req;
+    *req.mutable_header() = KvTestClient::Header();
+    req.set_key("minority");
+    req.set_value("x");
+    v1::PutResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1500));
+    const grpc::Status s = client.stub(*leader)->Put(&ctx, req, &resp);
+    EXPECT_TRUE(!s.ok() || resp.has_error());
+  }
+  auto next = FindLeader(client, 3, leader);
+  ASSERT_TRUE(next);
+  {
+    v1::PutRequest req;
+    *req.mutable_header() = KvTestClient::Header();
+    req.set_key("k");
+    req.set_value("new");
+    v1::PutResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ASSERT_TRUE(client.stub(*next)->Put(&ctx, req, &resp).ok());
+    ASSERT_FALSE(resp.has_error()) << resp.error().DebugString();
+  }
+  // Every read started after the acknowledgement fails on the deposed leader.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(ReadFrom(client, *leader, "k", std::chrono::milliseconds(400)), std::nullopt);
+  }
+  c.Heal();
+  EXPECT_EQ(client.Get("k"), "new");
+  EXPECT_EQ(client.Get("minority"), std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(LeaseAndReadIndex, GrpcDeposedLeader, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Lease" : "ReadIndex"; });
 
 TEST(GrpcCluster, LeaderLossAndFullRestartKeepAcknowledgedWrites) {
   GrpcCluster c(3);
