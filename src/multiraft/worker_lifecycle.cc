@@ -21,9 +21,12 @@ Replica* Worker::MaybeCreateReplica(const ShardMessage& sm) {
   if (!sm.descriptor || sm.descriptor->id != sm.shard) return nullptr;
   const ShardDescriptor& d = *sm.descriptor;
   if (!IsMember(d, opts_.node_id)) return nullptr;
-  // Members of a shard's initial configuration get their replica from Bootstrap (or a split),
-  // never from a message: only members added by a change (conf version > 0) are created here.
-  if (d.epoch.conf_version == 0) return nullptr;
+  // Members of a bootstrapped shard's initial configuration get their replica from Bootstrap,
+  // never from a message. Members added by a change (conf version > 0) are created here, and so
+  // are members of a shard split off (version > 0) on a node that skipped the split: its replica
+  // of the parent caught up by a snapshot cut after the split, so the split never ran here and
+  // never will (the parent's range no longer overlaps, checked below).
+  if (d.epoch.conf_version == 0 && d.epoch.version == 0) return nullptr;
   // Only a leader's messages create replicas (a candidate of a shard this node has not split
   // yet must not).
   const auto type = sm.msg.type;
