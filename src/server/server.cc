@@ -81,6 +81,7 @@ Status Server::Open(const ServerConfig& config) {
   }
 
   kv_ = std::make_unique<KvService>(node_.get());
+  admin_ = std::make_unique<AdminService>(node_.get(), transport_.get());
   RaftTransportServiceOptions ro;
   ro.self = config.node_id;
   raft_service_ = std::make_unique<RaftTransportService>(ro, node_.get());
@@ -90,6 +91,7 @@ Status Server::Open(const ServerConfig& config) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(kv_.get());
+  builder.RegisterService(admin_.get());
   raft_service_->ConfigureBuilder(&builder);  // registers it, sets message size and keepalive
   snapshot_service_->ConfigureBuilder(&builder);
   grpc_ = builder.BuildAndStart();

@@ -16,6 +16,7 @@
 
 #include "multiraft/node.h"
 #include "multiraft/snapshot_dirs.h"
+#include "server/admin_service.h"
 #include "server/config.h"
 #include "server/grpc_transport.h"
 #include "server/kv_service.h"
@@ -57,6 +58,7 @@ class Server {
   std::unique_ptr<GrpcSnapshotSender> snapshot_sender_;
   std::unique_ptr<multiraft::Node> node_;
   std::unique_ptr<SnapshotService> snapshot_service_;
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<RaftTransportService> raft_service_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "proto/admin.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server/kv_client.h"
 
@@ -208,6 +209,91 @@ TEST_P(GrpcDeposedLeader, ServesNoStaleReadAndLosesItsMinorityWrite) {
 
 INSTANTIATE_TEST_SUITE_P(LeaseAndReadIndex, GrpcDeposedLeader, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Lease" : "ReadIndex"; });
+
+TEST(GrpcCluster, AdminApiSplitsListsAndMovesLeadership) {
+  GrpcCluster c(3);
+  KvTestClient client(c.addresses());
+  ASSERT_TRUE(client.Put("apple", "1").message().empty());
+  ASSERT_TRUE(client.Put("zebra", "2").message().empty());
+  auto leader = FindLeader(client, 3, std::nullopt);
+  ASSERT_TRUE(leader);
+  auto channel =
+      grpc::CreateChannel(c.address(static_cast<int>(*leader)), grpc::InsecureChannelCredentials());
+  auto admin = v1::Admin::NewStub(channel);
+
+  // Bad input is refused with a typed error.
+  {
+    v1::SplitShardRequest req;
+    req.set_split_key("m");
+    v1::SplitShardResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin->SplitShard(&ctx, req, &resp).ok());
+    EXPECT_TRUE(resp.error().has_invalid_argument());
+  }
+  v1::SplitShardResponse split;
+  {
+    v1::SplitShardRequest req;
+    *req.mutable_header() = KvTestClient::Header();
+    req.set_split_key("m");
+    req.set_new_shard_id(42);
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin->SplitShard(&ctx, req, &split).ok());
+    ASSERT_FALSE(split.has_error()) << split.error().DebugString();
+    ASSERT_EQ(split.shards_size(), 2);
+    EXPECT_EQ(split.shards(0).end_key(), "m");
+    EXPECT_EQ(split.shards(1).id(), 42u);
+    EXPECT_EQ(split.shards(1).start_key(), "m");
+  }
+  {
+    // The same split again carries a stale epoch.
+    v1::SplitShardRequest req;
+    *req.mutable_header() = KvTestClient::Header();
+    req.set_split_key("f");
+    v1::SplitShardResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin->SplitShard(&ctx, req, &resp).ok());
+    EXPECT_TRUE(resp.error().has_epoch_not_match());
+    EXPECT_GE(resp.error().epoch_not_match().current_shards_size(), 2);
+  }
+  // Every node lists both shards once the split applied there.
+  for (int i = 1; i <= 3; ++i) {
+    auto a =
+        v1::Admin::NewStub(grpc::CreateChannel(c.address(i), grpc::InsecureChannelCredentials()));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int n = 0;
+    while (n != 2 && std::chrono::steady_clock::now() < deadline) {
+      v1::ListShardsResponse resp;
+      grpc::ClientContext ctx;
+      ASSERT_TRUE(a->ListShards(&ctx, v1::ListShardsRequest(), &resp).ok());
+      n = resp.replicas_size();
+    }
+    EXPECT_EQ(n, 2) << "node " << i;
+  }
+  // Move shard 1's leadership to another node.
+  const uint64_t to = *leader % 3 + 1;
+  {
+    v1::TransferLeaderRequest req;
+    *req.mutable_header()->mutable_epoch() = split.shards(0).epoch();
+    req.mutable_header()->set_shard_id(1);
+    req.set_to_node_id(to);
+    v1::TransferLeaderResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin->TransferLeader(&ctx, req, &resp).ok());
+    EXPECT_FALSE(resp.has_error()) << resp.error().DebugString();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool moved = false;
+  while (!moved && std::chrono::steady_clock::now() < deadline) {
+    v1::GetRequest req;
+    req.mutable_header()->set_shard_id(1);
+    *req.mutable_header()->mutable_epoch() = split.shards(0).epoch();
+    req.set_key("apple");
+    v1::GetResponse resp;
+    grpc::ClientContext ctx;
+    moved = client.stub(to)->Get(&ctx, req, &resp).ok() && !resp.has_error() && resp.value() == "1";
+  }
+  EXPECT_TRUE(moved);
+}
 
 TEST(GrpcCluster, LeaderLossAndFullRestartKeepAcknowledgedWrites) {
   GrpcCluster c(3);
