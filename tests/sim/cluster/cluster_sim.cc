@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "common/random.h"
@@ -48,11 +49,36 @@ void Settle(SimCluster& cluster, Workload& workload, FaultScheduler& faults, con
         fmt::format("liveness: the final read of '{}' did not succeed within {} ms after healing",
                     key, o.settle_nanos / 1'000'000));
   }
-  if (!cluster.RunUntil([&] { return ReplicasCaughtUp(cluster); }, cluster.now() + o.settle_nanos,
-                        poll)) {
-    violations->push_back(
-        fmt::format("liveness: replicas did not reach the same applied index within {} ms",
-                    o.settle_nanos / 1'000'000));
+  // Membership: a sequence the healing abandoned may have left learners; remove them.
+  int64_t next_try = 0;
+  if (!cluster.RunUntil(
+          [&] {
+            if (!faults.HasLearners()) return true;
+            if (cluster.now() >= next_try) {
+              faults.RemoveLearners();
+              next_try = cluster.now() + 200'000'000;
+            }
+            return false;
+          },
+          cluster.now() + o.settle_nanos, poll)) {
+    violations->push_back(fmt::format("liveness: learners could not be removed within {} ms",
+                                      o.settle_nanos / 1'000'000));
+  }
+  auto settled = [&] {
+    return ReplicasCaughtUp(cluster) && CheckMembership(cluster).empty() &&
+           cluster.snapshot_net().in_flight() == 0 && LeftoverSnapshotDirs(cluster).empty();
+  };
+  if (!cluster.RunUntil(settled, cluster.now() + o.settle_nanos, poll)) {
+    if (!ReplicasCaughtUp(cluster)) {
+      violations->push_back(
+          fmt::format("liveness: replicas did not reach the same applied index within {} ms",
+                      o.settle_nanos / 1'000'000));
+    }
+    if (!CheckMembership(cluster).empty()) {
+      violations->push_back(fmt::format(
+          "liveness: shards were not held by exactly their members within {} ms (below)",
+          o.settle_nanos / 1'000'000));
+    }
   }
 }
 
@@ -68,8 +94,11 @@ void CheckEnd(SimCluster& cluster, Workload& workload, EpochTracker& epochs, Sim
     for (const ShardDescriptor& d : shards) layout += "\n  " + multiraft::DescribeShard(d);
     cluster.trace().Note(cluster.now(), "node {} ends with {} shards:{}", id.value(), shards.size(),
                          layout);
-    Append(&r->violations, CheckTiling(id, shards));
   }
+  Append(&r->violations, CheckShardLayout(cluster));
+  Append(&r->violations, CheckMembership(cluster));
+  Append(&r->violations, CheckNoStrayData(cluster));
+  Append(&r->violations, LeftoverSnapshotDirs(cluster));
   if (ReplicasCaughtUp(cluster)) Append(&r->violations, CheckReplicasIdentical(cluster));
   Append(&r->violations, CheckLinearizability(workload.history(), &r->check_unknown));
   Append(&r->violations, workload.violations());
@@ -87,23 +116,31 @@ std::string SimResult::Failure() const {
 std::string SimResult::Summary() const {
   return fmt::format(
       "{} ms simulated; ops ok {}, fail {}, unknown {}, dropped {}; crashes {}, partitions {}, "
-      "net bursts {}, splits {}; batches delivered {}, lost {}, duplicated {}; polls {}; trace "
+      "net bursts {}, splits {}, leader transfers {}, conf changes {} (moves {}, re-adds {}); "
+      "snapshots sent {}, delivered {}; batches delivered {}, lost {}, duplicated {}; polls {}; "
+      "trace "
       "{:016x}",
       end_nanos / 1'000'000, ops_ok, ops_failed, ops_unknown, ops_dropped, crashes, partitions,
-      net_bursts, splits, batches_delivered, batches_lost, batches_duplicated, polls, trace_hash);
+      net_bursts, splits, transfers, conf_changes, moves, readds, snapshots_sent,
+      snapshots_delivered, batches_delivered, batches_lost, batches_duplicated, polls, trace_hash);
 }
 
 SimOptions OptionsForSeed(uint64_t seed) {
   SeededRandom r(SubSeed(seed, 1));
   SimOptions o;
-  o.cluster.nodes = r.Chance(0.3) ? 5 : 3;
+  o.cluster.nodes = static_cast<int>(r.Range(3, 5));
+  o.cluster.replicas = 3;
+  // Small log GC settings, so that followers behind (and new replicas) catch up by snapshot.
+  o.cluster.log_gc_interval_ms = static_cast<int>(r.Range(5, 50)) * 10;
+  o.cluster.log_gc_threshold = r.Range(2, 30);
+  o.cluster.log_gc_count_limit = r.Range(20, 200);
   o.cluster.shards = static_cast<int>(r.Range(1, 4));
   o.cluster.workers = static_cast<int>(r.Range(1, 2));
   o.cluster.lease_reads = r.Chance(0.5);
   o.workload.clients = static_cast<int>(r.Range(2, 5));
   o.workload.max_inflight = static_cast<int>(r.Range(1, 3));
   o.workload.keys = static_cast<int>(r.Range(3, 10));
-  o.faults.max_down = (o.cluster.nodes - 1) / 2;
+  o.faults.max_down = std::max(1, (o.cluster.nodes - 1) / 2);
   o.faults.base.drop = r.Chance(0.5) ? 0.01 * static_cast<double>(r.Range(0, 3)) : 0;
   o.faults.base.duplicate = r.Chance(0.5) ? 0.01 * static_cast<double>(r.Range(0, 3)) : 0;
   o.faults.base.max_delay_nanos = static_cast<int64_t>(r.Range(1, 5)) * 1'000'000;
@@ -157,6 +194,12 @@ SimResult RunClusterSim(uint64_t seed, const SimOptions& o) {
   r.partitions = faults.stats().partitions;
   r.net_bursts = faults.stats().net_bursts;
   r.splits = faults.stats().splits_done;
+  r.transfers = faults.stats().transfers;
+  r.conf_changes = faults.stats().conf_changes;
+  r.moves = faults.stats().moves_done;
+  r.readds = faults.stats().readds_done;
+  r.snapshots_sent = cluster.snapshot_net().stats().sent;
+  r.snapshots_delivered = cluster.snapshot_net().stats().delivered;
   const NetStats& ns = cluster.net().stats();
   r.batches_delivered = ns.delivered;
   r.batches_lost = ns.dropped + ns.cut;

@@ -1,6 +1,6 @@
 // The deterministic cluster simulator (shared/architecture.md, testing tier 3; docs/simulation.md).
 //
-// One run, for one seed: a cluster of 3 or 5 Multi-Raft nodes with several shards on memory
+// One run, for one seed: a cluster of 3 to 5 Multi-Raft nodes with several shards on memory
 // engines, one SimClock and a SimNet, in one thread. For `chaos_nanos` of simulated time a random
 // KV workload runs while the FaultScheduler drops, delays, duplicates and reorders messages,
 // partitions nodes and crashes and restarts them. Then every fault heals, crashed nodes restart,
@@ -41,7 +41,8 @@ struct SimResult {
   // For the report.
   uint64_t ops_ok = 0, ops_failed = 0, ops_unknown = 0, ops_dropped = 0, crashes = 0,
            partitions = 0, splits = 0, net_bursts = 0, batches_delivered = 0, batches_lost = 0,
-           batches_duplicated = 0, history = 0, polls = 0;
+           batches_duplicated = 0, history = 0, polls = 0, transfers = 0, conf_changes = 0,
+           moves = 0, readds = 0, snapshots_sent = 0, snapshots_delivered = 0;
   int64_t end_nanos = 0;  // simulated time at the end
 
   std::string Failure() const;  // the violations, one per line

@@ -1,8 +1,13 @@
 #include "tests/sim/cluster/faults.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/assert.h"
+#include "multiraft/local_state.h"
+#include "raft/conf_change.h"
+#include "tests/sim/cluster/invariants.h"
 
 namespace tessera::sim {
 
@@ -19,10 +24,10 @@ void FaultScheduler::RegisterDefaults() {
   Register({"duplicating network", 1, [this] { return DuplicatingNetwork(); }});
   Register({"slow network", 2, [this] { return SlowNetwork(); }});
   Register({"split a shard", 3, [this] { return SplitShard(); }});
-  // Hooks for the cluster operations the Node does not expose yet. Each becomes one function
-  // with a weight > 0 when it does: transfer leader, merge two adjacent shards, add or remove a
-  // replica.
-  Register({"transfer leader", 0, [this] { return TransferLeader(); }});
+  Register({"transfer leader", 2, [this] { return TransferLeader(); }});
+  Register({"move a replica", 3, [this] { return MoveReplica(); }});
+  Register({"remove and re-add a replica", 2, [this] { return RemoveAndReaddReplica(); }});
+  // Hook for the cluster operation the Node does not expose yet: merge two adjacent shards.
 }
 
 void FaultScheduler::Start(int64_t stop_nanos) {
@@ -214,13 +219,241 @@ bool FaultScheduler::SplitShard() {
   return true;
 }
 
+namespace {
+
+bool Has(const std::vector<NodeId>& v, NodeId n) {
+  return std::find(v.begin(), v.end(), n) != v.end();
+}
+
+template <typename T>
+const T& Pick(SeededRandom& rng, const std::vector<T>& v) {
+  return v[rng.Uniform(v.size())];
+}
+
+}  // namespace
+
 bool FaultScheduler::TransferLeader() {
-  // Node does not expose leader transfer yet; registered with weight 0 until it does.
+  const auto newest = NewestDescriptors(*cluster_);
+  if (newest.empty()) return false;
+  auto it = newest.begin();
+  std::advance(it, static_cast<std::ptrdiff_t>(rng_.Uniform(newest.size())));
+  const ShardDescriptor d = it->second;
+  if (d.voters.size() < 2) return false;
+  const NodeId to = Pick(rng_, d.voters);
+  ++stats_.transfers;
+  cluster_->trace().Note(cluster_->now(), "op: transfer leadership of shard {} to node {}",
+                         d.id.value(), to.value());
+  for (NodeId id : cluster_->UpNodes()) {
+    for (const ShardDescriptor& mine : cluster_->node(id)->Shards()) {
+      if (mine.id != d.id) continue;
+      std::weak_ptr<bool> alive = alive_;
+      cluster_->node(id)->TransferLeader(
+          d.id, to, [this, alive, id, shard = d.id](multiraft::WriteResponse r) {
+            if (alive.expired() || r.status.ok() || r.status.Is(Status::Code::kNotLeader)) return;
+            cluster_->trace().Note(cluster_->now(),
+                                   "op: leader transfer of shard {} at node {}: {}", shard.value(),
+                                   id.value(), r.status.ToString());
+          });
+    }
+  }
+  return true;
+}
+
+int64_t FaultScheduler::Applied(NodeId node, ShardId shard) const {
+  Node* n = cluster_->node(node);
+  if (n == nullptr) return -1;
+  bool holds = false;
+  for (const ShardDescriptor& d : n->Shards()) holds = holds || d.id == shard;
+  if (!holds) return -1;
+  auto a = cluster_->engine(node)->Get(storage::Cf::kMeta, multiraft::ApplyStateKey(shard));
+  if (!a.ok()) return -1;
+  auto st = multiraft::DecodeApplyState(*a);
+  if (!st.ok()) return -1;
+  return static_cast<int64_t>(st->applied_index.value());
+}
+
+bool FaultScheduler::CaughtUp(NodeId node, ShardId shard) const {
+  const int64_t mine = Applied(node, shard);
+  if (mine < 0) return false;
+  int64_t best = 0;
+  for (NodeId id : cluster_->UpNodes()) best = std::max(best, Applied(id, shard));
+  return mine + 3 >= best;
+}
+
+void FaultScheduler::EndSequence(const std::string& why) {
+  sequence_ = false;
+  cluster_->trace().Note(cluster_->now(), "op: membership sequence ends: {}", why);
+}
+
+void FaultScheduler::ProposeConf(ShardId shard, const std::string& change,
+                                 std::function<void(bool)> then) {
+  auto parsed = raft::ParseConfChanges(change);
+  TESSERA_ASSERT(parsed.ok(), "bad conf change text");
+  raft::ConfChange cc;
+  cc.changes = std::move(parsed).value();
+  ++stats_.conf_changes;
+  cluster_->trace().Note(cluster_->now(), "op: shard {} membership change '{}'", shard.value(),
+                         change);
+  struct Pending {
+    int waiting = 0;
+    bool answered = false;
+    std::function<void(bool)> then;
+  };
+  auto p = std::make_shared<Pending>();
+  p->then = std::move(then);
+  std::vector<std::pair<NodeId, multiraft::Epoch>> targets;
+  for (NodeId id : cluster_->UpNodes()) {
+    for (const ShardDescriptor& mine : cluster_->node(id)->Shards()) {
+      if (mine.id == shard) targets.emplace_back(id, mine.epoch);
+    }
+  }
+  if (targets.empty()) {
+    p->then(false);
+    return;
+  }
+  p->waiting = static_cast<int>(targets.size());
+  const uint64_t gen = generation_;
+  for (const auto& [id, epoch] : targets) {
+    std::weak_ptr<bool> alive = alive_;
+    cluster_->node(id)->ChangeMembership(
+        shard, epoch, cc, [this, alive, p, gen, id, shard, change](multiraft::WriteResponse r) {
+          if (alive.expired()) return;
+          --p->waiting;
+          if (!r.status.ok() && !r.status.Is(Status::Code::kNotLeader)) {
+            cluster_->trace().Note(cluster_->now(), "op: shard {} change '{}' at node {}: {}",
+                                   shard.value(), change, id.value(), r.status.ToString());
+          }
+          if (p->answered) return;
+          if (r.status.ok() || p->waiting == 0) {
+            p->answered = true;
+            // Run the next step from the event queue, not from inside the node's callback.
+            const bool ok = r.status.ok();
+            cluster_->events().At(cluster_->now(), [this, alive, p, gen, ok] {
+              if (alive.expired()) return;
+              if (gen != generation_) return;  // HealAll abandoned the sequence
+              p->then(ok);
+            });
+          }
+        });
+  }
+}
+
+void FaultScheduler::WaitFor(std::function<bool()> ready, int64_t deadline,
+                             std::function<void()> then) {
+  const uint64_t gen = generation_;
+  cluster_->events().At(cluster_->now() + 20'000'000, [this, gen, ready, deadline, then] {
+    if (gen != generation_) return;
+    if (ready()) {
+      then();
+    } else if (cluster_->now() >= deadline) {
+      EndSequence("timed out waiting");
+    } else {
+      WaitFor(ready, deadline, then);
+    }
+  });
+}
+
+bool FaultScheduler::MoveReplica() {
+  if (sequence_) return false;
+  const auto newest = NewestDescriptors(*cluster_);
+  if (newest.empty()) return false;
+  auto it = newest.begin();
+  std::advance(it, static_cast<std::ptrdiff_t>(rng_.Uniform(newest.size())));
+  const ShardDescriptor d = it->second;
+  if (!d.learners.empty() || d.voters.empty()) return false;
+  std::vector<NodeId> free;
+  for (NodeId n : cluster_->node_ids()) {
+    if (!Has(d.voters, n)) free.push_back(n);
+  }
+  if (free.empty()) return false;
+  const NodeId to = Pick(rng_, free);
+  const ShardId shard = d.id;
+  const int64_t deadline = cluster_->now() + 3'000'000'000;
+  sequence_ = true;
+  cluster_->trace().Note(cluster_->now(), "op: move a replica of shard {} to node {}",
+                         shard.value(), to.value());
+  ProposeConf(shard, "l" + std::to_string(to.value()), [=, this](bool ok) {
+    if (!ok) return EndSequence("adding the learner failed");
+    WaitFor([=, this] { return CaughtUp(to, shard); }, deadline,
+            [=, this] {
+              ProposeConf(shard, "v" + std::to_string(to.value()), [=, this](bool ok) {
+                if (!ok) return EndSequence("promoting the learner failed");
+                const auto now_desc = NewestDescriptors(*cluster_);
+                auto n = now_desc.find(shard);
+                if (n == now_desc.end()) return EndSequence("shard not found");
+                std::vector<NodeId> others;
+                for (NodeId v : n->second.voters) {
+                  if (v != to) others.push_back(v);
+                }
+                if (others.empty()) return EndSequence("no voter to remove");
+                const NodeId from = Pick(rng_, others);
+                ProposeConf(shard, "r" + std::to_string(from.value()), [=, this](bool ok) {
+                  if (!ok) return EndSequence("removing the old replica failed");
+                  ++stats_.moves_done;
+                  EndSequence(fmt::format("shard {} moved from node {} to node {}", shard.value(),
+                                          from.value(), to.value()));
+                });
+              });
+            });
+  });
+  return true;
+}
+
+bool FaultScheduler::RemoveAndReaddReplica() {
+  if (sequence_) return false;
+  const auto newest = NewestDescriptors(*cluster_);
+  if (newest.empty()) return false;
+  auto it = newest.begin();
+  std::advance(it, static_cast<std::ptrdiff_t>(rng_.Uniform(newest.size())));
+  const ShardDescriptor d = it->second;
+  if (!d.learners.empty() || d.voters.size() < 3) return false;
+  const NodeId victim = Pick(rng_, d.voters);
+  const ShardId shard = d.id;
+  const int64_t deadline = cluster_->now() + 3'000'000'000;
+  sequence_ = true;
+  cluster_->trace().Note(cluster_->now(),
+                         "op: remove and re-add the replica of shard {} on node {}", shard.value(),
+                         victim.value());
+  const std::string n = std::to_string(victim.value());
+  ProposeConf(shard, "r" + n, [=, this](bool ok) {
+    if (!ok) return EndSequence("removing the replica failed");
+    // Wait until the node dropped its replica (or is down: the add then waits for it).
+    WaitFor([=, this] { return Applied(victim, shard) < 0; }, deadline,
+            [=, this] {
+              ProposeConf(shard, "l" + n, [=, this](bool ok) {
+                if (!ok) return EndSequence("re-adding as a learner failed");
+                WaitFor(
+                    [=, this] { return CaughtUp(victim, shard); }, deadline,
+                    [=, this] {
+                      ProposeConf(shard, "v" + n, [=, this](bool ok) {
+                        if (!ok) return EndSequence("promoting the learner failed");
+                        ++stats_.readds_done;
+                        EndSequence(fmt::format("shard {} re-added on node {}", shard.value(), n));
+                      });
+                    });
+              });
+            });
+  });
+  return true;
+}
+
+bool FaultScheduler::HasLearners() const {
+  for (const auto& [id, d] : NewestDescriptors(*cluster_)) {
+    if (!d.learners.empty()) return true;
+  }
   return false;
+}
+
+void FaultScheduler::RemoveLearners() {
+  for (const auto& [id, d] : NewestDescriptors(*cluster_)) {
+    if (d.learners.empty()) continue;
+    ProposeConf(id, "r" + std::to_string(d.learners.front().value()), [](bool) {});
+  }
 }
 
 void FaultScheduler::HealAll() {
   ++generation_;
+  if (sequence_) EndSequence("every fault heals");
   cluster_->net().HealLinks();
   NetFaults calm = opts_.base;
   calm.drop = 0;

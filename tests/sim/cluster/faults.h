@@ -8,14 +8,20 @@
 // Faults: network partitions (one node isolated; a minority cut from a majority; one directed
 // link), periods of message loss, duplication and long delays (heavy reordering), and machine
 // crashes (the node loses its unsynced writes) followed by a restart (recovery).
-// Cluster operations: shard splits at random keys (Node::Split, sent to every live replica so
-// that a deposed leader may propose one too).
+// Cluster operations, each sent to every live replica of the shard with that replica's own view
+// of the epoch (so only a leader proposes, and a deposed one may too): shard splits at random
+// keys (Node::Split); leader transfers to a random voter (Node::TransferLeader); membership
+// changes (Node::ChangeMembership), one sequence at a time, each step waiting in simulated time
+// for the previous one: "move a replica" (add a learner on a node without the shard, wait until
+// it has caught up, promote it, remove another voter) and "remove and re-add a replica" (remove
+// a voter, wait until its node dropped the replica, add it back as a learner, wait, promote).
 //
 // Single-threaded, driven by the SimCluster's events.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +48,8 @@ struct FaultOptions {
 
 struct FaultStats {
   uint64_t actions = 0, partitions = 0, crashes = 0, restarts = 0, net_bursts = 0,
-           splits_proposed = 0, splits_done = 0;
+           splits_proposed = 0, splits_done = 0, transfers = 0, conf_changes = 0, moves_done = 0,
+           readds_done = 0;
 };
 
 class FaultScheduler {
@@ -68,8 +75,14 @@ class FaultScheduler {
   // Starts injecting; no new action from `stop_nanos` on (ends already scheduled still happen).
   void Start(int64_t stop_nanos);
   // Ends every fault now: heals the network, restores its base faults to none, restarts every
-  // crashed node. Scheduled ends that come later do nothing.
+  // crashed node, abandons a membership sequence in progress. Scheduled ends that come later do
+  // nothing.
   void HealAll();
+
+  // After HealAll: the newest descriptor of some shard still has learners (an abandoned
+  // sequence). RemoveLearners proposes removing them (call it again until none is left).
+  bool HasLearners() const;
+  void RemoveLearners();
 
   const FaultStats& stats() const { return stats_; }
 
@@ -88,7 +101,21 @@ class FaultScheduler {
   bool SlowNetwork();
   bool SplitShard();
   bool TransferLeader();
+  bool MoveReplica();
+  bool RemoveAndReaddReplica();
   void RestartNode(NodeId id);
+
+  // Membership sequences. A step proposes one change through every live replica of the shard
+  // (the leader's answers); `then` runs with true on the first success, false when every replica
+  // refused. Steps after HealAll or a failure end the sequence.
+  void ProposeConf(ShardId shard, const std::string& change, std::function<void(bool)> then);
+  // Calls `then` once `ready()` holds (checked every 20 ms), or ends the sequence at `deadline`.
+  void WaitFor(std::function<bool()> ready, int64_t deadline, std::function<void()> then);
+  void EndSequence(const std::string& why);
+  // The applied index of `node`'s replica of `shard`, or -1 without one.
+  int64_t Applied(NodeId node, ShardId shard) const;
+  // `node`'s replica has applied within a few entries of the shard's furthest replica.
+  bool CaughtUp(NodeId node, ShardId shard) const;
 
   SimCluster* const cluster_;
   const FaultOptions opts_;
@@ -98,6 +125,7 @@ class FaultScheduler {
   std::vector<std::string> split_keys_;
   int64_t stop_nanos_ = 0;
   uint64_t generation_ = 0;  // bumped by HealAll: scheduled ends of older faults do nothing
+  bool sequence_ = false;    // a membership sequence is in progress
   FaultStats stats_;
   // Node callbacks hold a weak reference: a node stopping after the scheduler is gone (at the
   // end of a run) must not call into it.

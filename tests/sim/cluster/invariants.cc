@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "check/linearizability.h"
 #include "multiraft/local_state.h"
@@ -188,6 +189,108 @@ std::vector<std::string> CheckReplicasIdentical(const SimCluster& cluster) {
       if (!diff.empty()) {
         out.push_back(fmt::format("{} differ at applied index {}: {}", who,
                                   r.apply.applied_index.value(), diff));
+      }
+    }
+  }
+  return out;
+}
+
+std::map<ShardId, ShardDescriptor> NewestDescriptors(const SimCluster& cluster) {
+  std::map<ShardId, ShardDescriptor> out;
+  for (NodeId id : cluster.UpNodes()) {
+    for (ShardDescriptor& d : cluster.node(id)->Shards()) {
+      auto it = out.find(d.id);
+      if (it == out.end()) {
+        out.emplace(d.id, std::move(d));
+      } else if (it->second.epoch.conf_version < d.epoch.conf_version ||
+                 it->second.epoch.version < d.epoch.version) {
+        it->second = std::move(d);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> CheckShardLayout(const SimCluster& cluster) {
+  std::vector<std::string> out;
+  std::vector<ShardDescriptor> newest;
+  for (auto& [id, d] : NewestDescriptors(cluster)) newest.push_back(d);
+  for (std::string& v : CheckTiling(NodeId(0), newest)) {
+    out.push_back("the newest descriptors (node 0 = all nodes): " + v);
+  }
+  for (NodeId id : cluster.UpNodes()) {
+    std::vector<ShardDescriptor> mine = cluster.node(id)->Shards();
+    std::sort(mine.begin(), mine.end(), [](const ShardDescriptor& a, const ShardDescriptor& b) {
+      return a.start_key < b.start_key;
+    });
+    for (size_t i = 0; i + 1 < mine.size(); ++i) {
+      if (mine[i].end_key.empty() || mine[i].end_key > mine[i + 1].start_key) {
+        out.push_back(fmt::format("node {} holds overlapping replicas {} and {}", id.value(),
+                                  DescribeShard(mine[i]), DescribeShard(mine[i + 1])));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> CheckMembership(const SimCluster& cluster) {
+  std::vector<std::string> out;
+  const auto newest = NewestDescriptors(cluster);
+  for (const auto& [id, d] : newest) {
+    std::vector<NodeId> members = d.voters;
+    members.insert(members.end(), d.learners.begin(), d.learners.end());
+    std::sort(members.begin(), members.end());
+    std::vector<NodeId> holders;
+    for (NodeId n : cluster.UpNodes()) {
+      for (const ShardDescriptor& mine : cluster.node(n)->Shards()) {
+        if (mine.id == id) holders.push_back(n);
+      }
+    }
+    if (holders != members) {
+      auto list = [](const std::vector<NodeId>& v) {
+        std::string s;
+        for (NodeId n : v) s += " " + std::to_string(n.value());
+        return s;
+      };
+      out.push_back(fmt::format("shard {}: held by nodes{} but its members are{} ({})", id.value(),
+                                list(holders), list(members), DescribeShard(d)));
+    }
+    if (!d.learners.empty()) {
+      out.push_back(fmt::format("shard {} ends with learners: {}", id.value(), DescribeShard(d)));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> CheckNoStrayData(const SimCluster& cluster) {
+  std::vector<std::string> out;
+  for (NodeId n : cluster.UpNodes()) {
+    const std::vector<ShardDescriptor> mine = cluster.node(n)->Shards();
+    auto it = cluster.engine(n)->NewIterator(Cf::kData, storage::IterOptions{});
+    uint64_t stray = 0;
+    std::string first;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      bool owned = false;
+      for (const ShardDescriptor& d : mine) owned = owned || d.ContainsKey(it->key());
+      if (!owned && stray++ == 0) first = Printable(it->key());
+    }
+    if (stray > 0) {
+      out.push_back(fmt::format("node {} keeps {} keys no replica of it owns (first: '{}')",
+                                n.value(), stray, first));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> LeftoverSnapshotDirs(const SimCluster& cluster) {
+  std::vector<std::string> out;
+  for (NodeId n : cluster.node_ids()) {
+    const multiraft::SnapshotDirs& dirs = cluster.snapshot_dirs(n);
+    for (const std::string& root : {dirs.send_root(), dirs.recv_root()}) {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+        out.push_back(fmt::format("node {}: snapshot directory left behind: {}", n.value(),
+                                  e.path().string()));
       }
     }
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
 #include "common/assert.h"
 #include "storage/memory_engine.h"
@@ -34,15 +36,22 @@ SimCluster::SimCluster(const ClusterOptions& opts, uint64_t seed, Trace* trace)
       seed_(seed),
       trace_(trace),
       net_rng_(MixSeed(seed, 0x4e4554)),
-      net_(&events_, &clock_, &net_rng_, trace) {
+      net_(&events_, &clock_, &net_rng_, trace),
+      snap_net_(&events_, &clock_, &net_, MixSeed(seed, 0x534e4150), trace) {
   TESSERA_ASSERT(opts.nodes >= 1 && opts.shards >= 1, "a cluster needs nodes and shards");
+  TESSERA_ASSERT(opts.replicas >= 0 && opts.replicas <= opts.nodes, "bad replication factor");
+  char tmpl[] = "/tmp/tessera-sim-XXXXXX";
+  TESSERA_ASSERT(mkdtemp(tmpl) != nullptr, "mkdtemp");
+  data_dir_ = tmpl;
   for (int i = 1; i <= opts.nodes; ++i) ids_.push_back(NodeId(i));
+  const int replicas = opts.replicas == 0 ? opts.nodes : opts.replicas;
   for (int s = 1; s <= opts.shards; ++s) {
     ShardDescriptor d;
     d.id = ShardId(s);
     d.start_key = s == 1 ? "" : ShardPrefix(s);
     d.end_key = s == opts.shards ? "" : ShardPrefix(s + 1);
-    d.voters = ids_;
+    for (int k = 0; k < replicas; ++k) d.voters.push_back(NodeId((s - 1 + k) % opts.nodes + 1));
+    std::sort(d.voters.begin(), d.voters.end());
     shards_.push_back(d);
   }
   slots_.resize(ids_.size());
@@ -50,9 +59,11 @@ SimCluster::SimCluster(const ClusterOptions& opts, uint64_t seed, Trace* trace)
     auto e = storage::OpenMemoryEngine(storage::MemoryEngineOptions{.track_durable_state = true});
     TESSERA_ASSERT(e.ok(), e.status().ToString().c_str());
     slot(id).engine = std::move(e).value();
+    slot(id).data_dir = data_dir_ + "/node" + std::to_string(id.value());
     const Status st = Restart(id);
     TESSERA_ASSERT(st.ok(), st.ToString().c_str());
     for (const ShardDescriptor& d : shards_) {
+      if (std::find(d.voters.begin(), d.voters.end(), id) == d.voters.end()) continue;
       const Status b = node(id)->Bootstrap(d);
       TESSERA_ASSERT(b.ok(), b.ToString().c_str());
     }
@@ -64,10 +75,13 @@ SimCluster::~SimCluster() {
   for (NodeId id : ids_) {
     if (up(id)) {
       net_.Detach(id);
+      snap_net_.Detach(id);
       slot(id).node->Stop();
       slot(id).node.reset();
     }
   }
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
 }
 
 std::vector<NodeId> SimCluster::UpNodes() const {
@@ -90,12 +104,20 @@ Result<std::unique_ptr<Node>> SimCluster::OpenNode(NodeId id) {
   o.sync_log = opts_.sync_log;
   o.random_seed = MixSeed(seed_, id.value() << 20 | slot(id).incarnation);
   o.clock = &clock_;
-  return Node::Open(o, engine(id), net_.TransportFor(id));
+  o.log_gc_interval_ms = opts_.log_gc_interval_ms;
+  o.log_gc_threshold = opts_.log_gc_threshold;
+  o.log_gc_count_limit = opts_.log_gc_count_limit;
+  Slot& s = slot(id);
+  s.snap_dirs = std::make_unique<multiraft::SnapshotDirs>(s.data_dir);
+  TESSERA_RETURN_IF_ERROR(s.snap_dirs->Open());
+  return Node::Open(o, engine(id), net_.TransportFor(id),
+                    multiraft::SnapshotServices{snap_net_.SenderFor(id), s.snap_dirs.get()});
 }
 
 void SimCluster::Crash(NodeId id) {
   TESSERA_ASSERT(up(id), "crash of a node that is down");
   net_.Detach(id);
+  snap_net_.Detach(id);
   slot(id).node->Stop();
   slot(id).node.reset();
   const Status s = storage::CrashLoseUnsynced(engine(id));
@@ -111,6 +133,7 @@ Status SimCluster::Restart(NodeId id) {
   if (!n.ok()) return n.status();
   slot(id).node = std::move(n).value();
   net_.Attach(id, slot(id).node.get());
+  snap_net_.Attach(id, slot(id).incarnation, slot(id).node.get(), slot(id).snap_dirs.get());
   if (slot(id).incarnation > 1) {
     ++stats_.restarts;
     trace_->Note(now(), "node {} restarts (incarnation {})", id.value(), slot(id).incarnation);

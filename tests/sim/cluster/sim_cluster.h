@@ -1,7 +1,8 @@
 // SimCluster: the simulated machines. N Multi-Raft nodes in polled mode on one thread, each over
-// its own memory engine (its disk: it survives crashes, minus what was never synced), on one
-// SimClock, talking through a SimNet. The shards are bootstrapped statically on every node and
-// tile the key space.
+// its own memory engine (its disk: it survives crashes, minus what was never synced) and its
+// snapshot directories (under a temporary data directory of the run, removed with the cluster),
+// on one SimClock, talking through a SimNet (Raft batches) and a SimSnapshotNet (snapshots). The
+// shards are bootstrapped statically, each on `replicas` of the nodes, and tile the key space.
 //
 // Driving (RunUntil): repeat { run the events due now; poll every live node until none has work
 // (bounded); advance the clock to the next event or tick }. Nothing else moves time, so a run is
@@ -19,9 +20,11 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "multiraft/node.h"
+#include "multiraft/snapshot_dirs.h"
 #include "storage/engine.h"
 #include "tests/sim/cluster/event_queue.h"
 #include "tests/sim/cluster/sim_net.h"
+#include "tests/sim/cluster/sim_snapshots.h"
 #include "tests/sim/cluster/trace.h"
 
 namespace tessera::sim {
@@ -30,8 +33,9 @@ using multiraft::Node;
 using multiraft::ShardDescriptor;
 
 struct ClusterOptions {
-  int nodes = 3;   // ids 1..nodes; every shard has a replica on each
-  int shards = 3;  // bootstrapped shards tiling the key space
+  int nodes = 3;     // ids 1..nodes
+  int shards = 3;    // bootstrapped shards tiling the key space
+  int replicas = 0;  // replicas of each bootstrapped shard (consecutive nodes); 0: every node
   int workers = 2;
   int tick_ms = 10;
   int election_ticks = 10;
@@ -40,6 +44,10 @@ struct ClusterOptions {
   int write_timeout_ms = 1000;
   // NodeOptions::sync_log. Off only to show that the simulator catches what it costs.
   bool sync_log = true;
+  // Raft log GC (NodeOptions): small, so that followers behind catch up by snapshot.
+  int log_gc_interval_ms = 10'000;
+  uint64_t log_gc_threshold = 50;
+  uint64_t log_gc_count_limit = 10'000;
   // Bound on node polls in a run: a run that polls more is stuck in busy work (a livelock, or
   // traffic that never ends). RunUntil then returns at once; the caller reports it.
   // Determined by counts, not wall time, so that it replays.
@@ -63,6 +71,9 @@ class SimCluster {
   int64_t now() const { return clock_.NowNanos(); }
   EventQueue& events() { return events_; }
   SimNet& net() { return net_; }
+  SimSnapshotNet& snapshot_net() { return snap_net_; }
+  // The node's snapshot directories (on its disk: kept across crashes).
+  const multiraft::SnapshotDirs& snapshot_dirs(NodeId id) const { return *slot(id).snap_dirs; }
   Trace& trace() { return *trace_; }
   const std::vector<NodeId>& node_ids() const { return ids_; }
   const std::vector<ShardDescriptor>& bootstrap_shards() const { return shards_; }
@@ -103,6 +114,8 @@ class SimCluster {
     std::unique_ptr<storage::Engine> engine;
     std::unique_ptr<Node> node;
     uint64_t incarnation = 0;
+    std::string data_dir;
+    std::unique_ptr<multiraft::SnapshotDirs> snap_dirs;  // reopened at every restart
   };
   Slot& slot(NodeId id) { return slots_.at(id.value() - 1); }
   const Slot& slot(NodeId id) const { return slots_.at(id.value() - 1); }
@@ -117,6 +130,8 @@ class SimCluster {
   EventQueue events_;
   SeededRandom net_rng_;
   SimNet net_;
+  SimSnapshotNet snap_net_;
+  std::string data_dir_;  // the run's temporary directory
   std::vector<NodeId> ids_;
   std::vector<ShardDescriptor> shards_;
   std::vector<Slot> slots_;
