@@ -7,7 +7,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
+#include "proto/admin.grpc.pb.h"
 #include "proto/kv.grpc.pb.h"
 
 namespace tessera::cmd {
@@ -40,8 +44,16 @@ std::string Describe(const v1::Error& e) {
 }
 
 bool Retryable(const v1::Error& e) {
-  return e.has_not_leader() || e.has_server_is_busy() || e.has_proposal_dropped();
+  return e.has_not_leader() || e.has_server_is_busy() || e.has_proposal_dropped() ||
+         e.has_epoch_not_match() || e.has_key_not_in_shard() || e.has_shard_not_found();
 }
+
+// A node's view of a shard, as ListShards reports it.
+struct Route {
+  uint64_t id = 0;
+  std::string start, end;  // end "": unbounded
+  v1::ShardEpoch epoch;
+};
 
 class Cluster {
  public:
@@ -52,31 +64,83 @@ class Cluster {
       if (comma == std::string::npos) comma = endpoints.size();
       const std::string ep = endpoints.substr(pos, comma - pos);
       if (!ep.empty()) {
-        stubs_.push_back(
-            v1::Kv::NewStub(grpc::CreateChannel(ep, grpc::InsecureChannelCredentials())));
+        auto channel = grpc::CreateChannel(ep, grpc::InsecureChannelCredentials());
+        stubs_.push_back(v1::Kv::NewStub(channel));
+        admins_.push_back(v1::Admin::NewStub(channel));
       }
       pos = comma + 1;
     }
   }
   bool empty() const { return stubs_.empty(); }
+  size_t size() const { return stubs_.size(); }
+  v1::Admin::Stub* admin(size_t i) { return admins_[i % admins_.size()].get(); }
 
-  // Calls `rpc` on successive endpoints until one answers without a retryable error or the
-  // deadline passes. `rpc` returns the gRPC status and fills *err with the response's Error.
-  // Returns false with *msg set on failure.
-  bool Call(int timeout_ms,
-            const std::function<grpc::Status(v1::Kv::Stub*, grpc::ClientContext*, v1::Error*)>& rpc,
+  // Until the placement driver answers routing questions: the union of the nodes' replica lists,
+  // newest epoch per shard.
+  void Refresh() {
+    std::map<uint64_t, Route> by_id;
+    for (auto& a : admins_) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      v1::ListShardsResponse resp;
+      const grpc::Status st = a->ListShards(&ctx, v1::ListShardsRequest(), &resp);
+      if (!st.ok()) {
+        last_error_ = st.error_message();
+        continue;
+      }
+      for (const auto& r : resp.replicas()) {
+        const auto& d = r.shard();
+        Route& cur = by_id[d.id()];
+        const bool newer = cur.id == 0 || d.epoch().version() > cur.epoch.version() ||
+                           (d.epoch().version() == cur.epoch.version() &&
+                            d.epoch().conf_version() > cur.epoch.conf_version());
+        if (newer) cur = Route{d.id(), d.start_key(), d.end_key(), d.epoch()};
+      }
+    }
+    routes_.clear();
+    for (auto& [id, r] : by_id) routes_[r.start] = r;
+  }
+  // The shard holding `key` (refreshing once when unknown); nullopt when no node reports one.
+  std::optional<Route> RouteFor(const std::string& key) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto it = routes_.upper_bound(key);
+      if (it != routes_.begin()) {
+        --it;
+        if (it->second.end.empty() || key < it->second.end) return it->second;
+      }
+      Refresh();
+    }
+    return std::nullopt;
+  }
+
+  // Calls `rpc` with the header of the shard holding `key` on successive endpoints until one
+  // answers without a retryable error or the deadline passes; routing errors refresh the shard
+  // map. `rpc` returns the gRPC status and fills *err with the response's Error. Returns false
+  // with *msg set on failure.
+  bool Call(int timeout_ms, const std::string& key,
+            const std::function<grpc::Status(v1::Kv::Stub*, grpc::ClientContext*, const Route&,
+                                             v1::Error*)>& rpc,
             std::string* msg) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     size_t i = 0;
+    *msg = "no node reported a shard for the key";
     while (Clock::now() < deadline) {
+      auto route = RouteFor(key);
+      if (!route) {
+        *msg = "unavailable: no node reported the key's shard (" + last_error_ + ")";
+        continue;
+      }
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
       v1::Error err;
-      grpc::Status s = rpc(stubs_[i % stubs_.size()].get(), &ctx, &err);
+      grpc::Status s = rpc(stubs_[i % stubs_.size()].get(), &ctx, *route, &err);
       if (s.ok() && err.kind_case() == v1::Error::KIND_NOT_SET) return true;
       if (s.ok() && !Retryable(err)) {
         *msg = Describe(err);
         return false;
+      }
+      if (err.has_epoch_not_match() || err.has_key_not_in_shard() || err.has_shard_not_found()) {
+        Refresh();
       }
       *msg = s.ok() ? Describe(err) : "unavailable: " + s.error_message();
       ++i;  // the next endpoint (a NotLeader hint names a node id, not an endpoint)
@@ -84,14 +148,19 @@ class Cluster {
     return false;
   }
 
+  const std::map<std::string, Route>& routes() const { return routes_; }
+
  private:
   std::vector<std::unique_ptr<v1::Kv::Stub>> stubs_;
+  std::vector<std::unique_ptr<v1::Admin::Stub>> admins_;
+  std::map<std::string, Route> routes_;  // by start key
+  std::string last_error_ = "no answer";
 };
 
-v1::RequestHeader Header() {
+v1::RequestHeader Header(const Route& r) {
   v1::RequestHeader h;
-  h.set_shard_id(1);
-  h.mutable_epoch();
+  h.set_shard_id(r.id);
+  *h.mutable_epoch() = r.epoch;
   return h;
 }
 
@@ -129,6 +198,9 @@ CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* f) {
   f->scan->add_flag("--keys-only", f->keys_only, "Keys without values");
   f->scan->add_option("--consistency", f->consistency, "strong, follower or stale")
       ->check(CLI::IsMember({"strong", "follower", "stale"}));
+  f->shards = ctl->add_subcommand("shards", "List the shards the nodes report");
+  f->split = ctl->add_subcommand("split", "Split the shard holding KEY at KEY");
+  f->split->add_option("key", f->key)->required();
   return ctl;
 }
 
@@ -142,10 +214,10 @@ int RunCtl(const CtlFlags& f) {
   bool ok = false;
   if (f.put->parsed()) {
     ok = c.Call(
-        f.timeout_ms,
-        [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, v1::Error* e) {
+        f.timeout_ms, f.key,
+        [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, const Route& r, v1::Error* e) {
           v1::PutRequest req;
-          *req.mutable_header() = Header();
+          *req.mutable_header() = Header(r);
           req.set_key(f.key);
           req.set_value(f.value);
           v1::PutResponse resp;
@@ -158,10 +230,10 @@ int RunCtl(const CtlFlags& f) {
   } else if (f.get->parsed()) {
     v1::GetResponse resp;
     ok = c.Call(
-        f.timeout_ms,
-        [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, v1::Error* e) {
+        f.timeout_ms, f.key,
+        [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, const Route& r, v1::Error* e) {
           v1::GetRequest req;
-          *req.mutable_header() = Header();
+          *req.mutable_header() = Header(r);
           req.set_key(f.key);
           *req.mutable_read() = ReadOpts(f.consistency);
           grpc::Status st = s->Get(ctx, req, &resp);
@@ -176,10 +248,10 @@ int RunCtl(const CtlFlags& f) {
     if (ok) std::printf("%s\n", resp.value().c_str());
   } else if (f.del->parsed()) {
     ok = c.Call(
-        f.timeout_ms,
-        [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, v1::Error* e) {
+        f.timeout_ms, f.key,
+        [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, const Route& r, v1::Error* e) {
           v1::DeleteRequest req;
-          *req.mutable_header() = Header();
+          *req.mutable_header() = Header(r);
           req.set_key(f.key);
           v1::DeleteResponse resp;
           grpc::Status st = s->Delete(ctx, req, &resp);
@@ -189,33 +261,108 @@ int RunCtl(const CtlFlags& f) {
         &msg);
     if (ok) std::printf("OK\n");
   } else if (f.scan->parsed()) {
-    v1::ScanResponse resp;
-    ok = c.Call(
-        f.timeout_ms,
-        [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, v1::Error* e) {
-          v1::ScanRequest req;
-          *req.mutable_header() = Header();
-          req.set_start_key(f.start);
-          req.set_end_key(f.end);
-          req.set_limit(f.limit);
-          req.set_reverse(f.reverse);
-          req.set_keys_only(f.keys_only);
-          *req.mutable_read() = ReadOpts(f.consistency);
-          resp.Clear();
-          grpc::Status st = s->Scan(ctx, req, &resp);
-          *e = resp.error();
-          return st;
-        },
-        &msg);
+    // Shard by shard over [start, end), forward or backward, until the limit.
+    std::vector<std::pair<std::string, std::string>> pairs;
+    bool more = false;
+    ok = true;
+    std::string cursor = f.reverse ? f.end : f.start;  // reverse: keys below the cursor
+    while (ok) {
+      // The shard to scan: the one holding the cursor (reverse: the key just below it).
+      std::string probe = cursor;
+      if (f.reverse) {
+        c.RouteFor(f.start);  // fills the map
+        auto it = cursor.empty() ? c.routes().end() : c.routes().lower_bound(cursor);
+        if (it == c.routes().begin()) break;
+        probe = std::prev(it)->second.start;
+      }
+      Route shard;
+      v1::ScanResponse resp;
+      ok = c.Call(
+          f.timeout_ms, probe,
+          [&](v1::Kv::Stub* s, grpc::ClientContext* ctx, const Route& r, v1::Error* e) {
+            shard = r;
+            v1::ScanRequest req;
+            *req.mutable_header() = Header(r);
+            std::string lo = f.reverse ? std::max(f.start, r.start) : cursor;
+            std::string hi = f.reverse ? cursor : f.end;
+            if (!r.end.empty() && (hi.empty() || r.end < hi)) hi = r.end;
+            if (f.reverse && !r.start.empty() && lo < r.start) lo = r.start;
+            req.set_start_key(lo);
+            req.set_end_key(hi);
+            req.set_limit(f.limit - static_cast<uint32_t>(pairs.size()));
+            req.set_reverse(f.reverse);
+            req.set_keys_only(f.keys_only);
+            *req.mutable_read() = ReadOpts(f.consistency);
+            resp.Clear();
+            grpc::Status st = s->Scan(ctx, req, &resp);
+            *e = resp.error();
+            return st;
+          },
+          &msg);
+      if (!ok) break;
+      for (const auto& kv : resp.pairs()) pairs.emplace_back(kv.key(), kv.value());
+      const bool last = f.reverse
+                            ? shard.start.empty() || (!f.start.empty() && shard.start <= f.start)
+                            : shard.end.empty() || (!f.end.empty() && shard.end >= f.end);
+      if (pairs.size() >= f.limit) {
+        more = resp.more() || !last;  // "possibly more": later shards may be empty
+        break;
+      }
+      if (last) break;
+      cursor = f.reverse ? shard.start : shard.end;
+    }
     if (ok) {
-      for (const auto& kv : resp.pairs()) {
+      for (const auto& [k, v] : pairs) {
         if (f.keys_only) {
-          std::printf("%s\n", kv.key().c_str());
+          std::printf("%s\n", k.c_str());
         } else {
-          std::printf("%s\t%s\n", kv.key().c_str(), kv.value().c_str());
+          std::printf("%s\t%s\n", k.c_str(), v.c_str());
         }
       }
-      if (resp.more()) std::printf("(more)\n");
+      if (more) std::printf("(more)\n");
+    }
+  } else if (f.shards->parsed()) {
+    c.Refresh();
+    if (c.routes().empty()) {
+      msg = "no node answered ListShards";
+    } else {
+      ok = true;
+      std::printf("%-20s %-24s %-24s %s\n", "SHARD", "START", "END", "EPOCH (conf/version)");
+      for (const auto& [start, r] : c.routes()) {
+        std::printf("%-20llu %-24s %-24s %llu/%llu\n", static_cast<unsigned long long>(r.id),
+                    r.start.empty() ? "-inf" : r.start.c_str(),
+                    r.end.empty() ? "+inf" : r.end.c_str(),
+                    static_cast<unsigned long long>(r.epoch.conf_version()),
+                    static_cast<unsigned long long>(r.epoch.version()));
+      }
+    }
+  } else if (f.split->parsed()) {
+    // Sent to each endpoint until the shard's leader accepts it.
+    const auto deadline = Clock::now() + std::chrono::milliseconds(f.timeout_ms);
+    msg = "no leader accepted the split";
+    for (size_t i = 0; !ok && Clock::now() < deadline; ++i) {
+      auto route = c.RouteFor(f.key);
+      if (!route) break;
+      v1::SplitShardRequest req;
+      *req.mutable_header() = Header(*route);
+      req.set_split_key(f.key);
+      v1::SplitShardResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+      grpc::Status st = c.admin(i)->SplitShard(&ctx, req, &resp);
+      if (st.ok() && !resp.has_error()) {
+        ok = true;
+        for (const auto& d : resp.shards()) {
+          std::printf("shard %llu [%s, %s)\n", static_cast<unsigned long long>(d.id()),
+                      d.start_key().c_str(), d.end_key().empty() ? "+inf" : d.end_key().c_str());
+        }
+      } else if (st.ok() && !Retryable(resp.error())) {
+        msg = Describe(resp.error());
+        break;
+      } else if (st.ok() &&
+                 (resp.error().has_epoch_not_match() || resp.error().has_key_not_in_shard())) {
+        c.Refresh();
+      }
     }
   }
   if (!ok) {

@@ -4,10 +4,13 @@
 //   tessera ctl ... get KEY [--consistency strong|follower|stale]
 //   tessera ctl ... delete KEY
 //   tessera ctl ... scan [START [END]] [--limit N] [--reverse] [--keys-only]
+//   tessera ctl ... shards                 the shards the nodes report (range, epoch)
+//   tessera ctl ... split KEY              split the shard holding KEY at KEY
 //
-// Until the placement driver exists, every request goes to shard 1 (the static bootstrap's
-// whole key space); NotLeader answers are followed to the leader. Exit codes: 0 success, 1 an
-// error (printed with its type), 2 bad usage.
+// Until the placement driver exists, ctl routes by the union of the nodes' replica lists (the
+// admin API's ListShards), refreshed on EpochNotMatch and KeyNotInShard; scans go shard by
+// shard; NotLeader answers move on to the next endpoint. Exit codes: 0 success, 1 an error
+// (printed with its type), 2 bad usage.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -23,7 +26,8 @@ struct CtlFlags {
   uint32_t limit = 100;
   bool reverse = false, keys_only = false;
   std::string key, value, start, end;
-  CLI::App *put = nullptr, *get = nullptr, *del = nullptr, *scan = nullptr;
+  CLI::App *put = nullptr, *get = nullptr, *del = nullptr, *scan = nullptr, *shards = nullptr,
+           *split = nullptr;
 };
 
 CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* flags);

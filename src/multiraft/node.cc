@@ -60,7 +60,15 @@ Status Node::Recover() {
     const raft::SnapshotMetadata meta{p.manifest.apply.conf_state, p.manifest.apply.applied_index,
                                       p.manifest.apply.applied_term};
     auto state = log_store_->State(p.shard);
-    if (!state.ok() || state->snapshot.index < meta.index) lb.ApplySnapshot(p.shard, meta);
+    if (!state.ok() || state->snapshot.index < meta.index) {
+      lb.ApplySnapshot(p.shard, meta);
+      // The Ready that carried the snapshot also carried a hard state committing it: the crash
+      // lost it, so write one that commits the snapshot (term and vote kept).
+      raft::HardState hs = state.ok() ? state->hard_state : raft::HardState{};
+      hs.term = std::max(hs.term, meta.term);
+      hs.commit = std::max(hs.commit, meta.index);
+      lb.SetHardState(p.shard, hs);
+    }
     TESSERA_RETURN_IF_ERROR(
         log_store_->Write(lb, storage::LogWriteOptions{.sync = true, .extra = &wb}));
     Log().info("node {}: finished installing a snapshot of shard {} at index {}",

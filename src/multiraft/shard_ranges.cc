@@ -2,10 +2,30 @@
 
 #include <algorithm>
 
+#include "common/assert.h"
+
 namespace tessera::multiraft {
 
 void ShardRanges::Set(const ShardDescriptor& desc) {
   std::lock_guard<std::mutex> lock(mu_);
+  SetLocked(desc);
+}
+
+std::optional<ShardId> ShardRanges::TryReserve(const ShardDescriptor& desc, bool allow_existing) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!allow_existing && by_id_.count(desc.id) > 0) return desc.id;
+  if (auto other = OverlapLocked(desc.start_key, desc.end_key, desc.id)) return other;
+  SetLocked(desc);
+  return std::nullopt;
+}
+
+bool ShardRanges::Contains(ShardId shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_id_.count(shard) > 0;
+}
+
+void ShardRanges::SetLocked(const ShardDescriptor& desc) {
+  TESSERA_ASSERT(desc.id, "a shard range without a shard id");
   auto it = by_id_.find(desc.id);
   if (it != by_id_.end()) {
     auto s = by_start_.find(it->second.start);
@@ -27,6 +47,11 @@ void ShardRanges::Remove(ShardId shard) {
 std::optional<ShardId> ShardRanges::Overlap(std::string_view start, std::string_view end,
                                             ShardId except) const {
   std::lock_guard<std::mutex> lock(mu_);
+  return OverlapLocked(start, end, except);
+}
+
+std::optional<ShardId> ShardRanges::OverlapLocked(std::string_view start, std::string_view end,
+                                                  ShardId except) const {
   // Ranges of one node are disjoint, so only the range starting at or before `start` and those
   // starting inside [start, end) can overlap.
   auto it = by_start_.upper_bound(start);

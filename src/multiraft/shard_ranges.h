@@ -27,6 +27,11 @@ class ShardRanges {
   // Records (or replaces) the range of `desc.id`.
   void Set(const ShardDescriptor& desc);
   void Remove(ShardId shard);
+  // Check and set in one step: records `desc` unless another shard's range overlaps it (that
+  // shard is returned) or, without `allow_existing`, `desc.id` is already recorded (then
+  // `desc.id` is returned). nullopt: recorded.
+  std::optional<ShardId> TryReserve(const ShardDescriptor& desc, bool allow_existing);
+  bool Contains(ShardId shard) const;
   // The shards other than `except` whose range overlaps [start, end) (empty end: unbounded);
   // the first one found, or nullopt.
   std::optional<ShardId> Overlap(std::string_view start, std::string_view end,
@@ -42,6 +47,9 @@ class ShardRanges {
   struct Range {
     std::string start, end;
   };
+  void SetLocked(const ShardDescriptor& desc);
+  std::optional<ShardId> OverlapLocked(std::string_view start, std::string_view end,
+                                       ShardId except) const;
   mutable std::mutex mu_;
   std::map<ShardId, Range> by_id_;                        // guarded by mu_
   std::map<std::string, ShardId, std::less<>> by_start_;  // guarded by mu_

@@ -195,6 +195,9 @@ Status Worker::CheckAdmin(const Replica& r, const AdminCommand& cmd) const {
       if (!cmd.new_shard || cmd.new_shard == r.desc.id) {
         return Status::InvalidArgument("split: bad new shard id");
       }
+      if (!r.apply.conf_state.voters_outgoing.empty()) {
+        return Status::InvalidArgument("split: the shard is in a joint configuration");
+      }
       return Status::OK();
     case AdminCommand::Type::kCompactLog:
       return Status::OK();
@@ -224,6 +227,13 @@ void Worker::HandlePropose(ProposeTask& t) {
   }
   // Admin commands are checked against the whole epoch above (CheckEpoch), then for sense.
   if (s.ok() && t.admin) s = CheckAdmin(*r, *t.admin);
+  if (s.ok() && t.admin && t.admin->type == AdminCommand::Type::kSplit &&
+      (host_->ranges().Contains(t.admin->new_shard) || log_store_->State(t.admin->new_shard).ok() ||
+       host_->ranges().Tombstone(t.admin->new_shard))) {
+    // Checked on the leader only (local state must not decide an applied command's outcome).
+    s = Status::InvalidArgument("split: shard id " + std::to_string(t.admin->new_shard.value()) +
+                                " is in use");
+  }
   if (s.ok() && !t.admin) {
     for (const WriteOp& op : t.command.ops) {
       const bool in = op.type == WriteOp::Type::kDeleteRange
@@ -403,8 +413,10 @@ void Worker::CheckLogGc(Replica& r) {
 }
 
 void Worker::FailAll(Replica& r, const Status& s) {
+  // Writes already in the log may still commit (another leader can): their outcome is unknown.
+  const Status unknown = Status::Timeout("the outcome of the write is unknown: " + s.ToString());
   for (auto& w : r.pending_writes) {
-    if (w.done) w.done(WriteResponse{s, {}, {}});
+    if (w.done) w.done(WriteResponse{unknown, {}, {}});
   }
   r.pending_writes.clear();
   for (auto& w : r.round_writes) w.done(WriteResponse{s, {}, {}});

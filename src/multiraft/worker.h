@@ -189,6 +189,8 @@ class Worker {
   void ReleaseReads(Replica& r);
   void Send(std::map<NodeId, RaftBatch>& outbox);
   void Enqueue(std::map<NodeId, RaftBatch>& outbox, Replica& r, raft::Message m);
+  // Answers everything the replica holds: writes not yet proposed and reads with `s`, writes in
+  // the log with Timeout (their outcome is unknown).
   void FailAll(Replica& r, const Status& s);
 
   // Errors answered before proposing or reading.

@@ -34,14 +34,17 @@ Replica* Worker::MaybeCreateReplica(const ShardMessage& sm) {
   if (auto tomb = host_->ranges().Tombstone(d.id); tomb && *tomb >= d.epoch.conf_version) {
     return nullptr;  // a message from before this node's replica was removed
   }
-  if (auto other = host_->ranges().Overlap(d.start_key, d.end_key, d.id)) {
-    // A split not applied here yet, or a shard that has not left this node yet: wait.
-    Log().debug("shard {}: not created from a message: range overlaps shard {}", d.id.value(),
+  // The range is reserved for the new replica, atomically with the check: a split not applied
+  // here yet, a shard being handed over by a split on this node, or one that has not left this
+  // node yet make it wait; a snapshot of another shard cannot land over it meanwhile.
+  if (auto other = host_->ranges().TryReserve(d, /*allow_existing=*/false)) {
+    Log().debug("shard {}: not created from a message: range held by shard {}", d.id.value(),
                 other->value());
     return nullptr;
   }
   auto built = host_->BuildReplica(d, ApplyState{});
   if (!built.ok()) {
+    host_->ranges().Remove(d.id);
     Log().warn("shard {}: cannot create a replica: {}", d.id.value(), built.status().ToString());
     return nullptr;
   }
@@ -71,14 +74,15 @@ void Worker::HandleSnapshot(SnapshotTask& t) {
   if (r == nullptr) r = MaybeCreateReplica(t.msg);
   if (r == nullptr) return drop("no replica may take it here");
   if (manifest->apply.applied_index <= r->apply.applied_index) return drop("stale");
+  // One snapshot at a time: Raft may hold the first one stepped this round.
+  if (r->incoming_snapshot) return drop("another snapshot is being installed");
   // Never install a snapshot over another replica's keys (a split or merge this node has not
-  // caught up with): the range is reserved until the snapshot is installed or dropped.
+  // caught up with): the range is reserved, atomically with the check, until the snapshot is
+  // installed or dropped.
   const ShardDescriptor& d = manifest->desc;
-  if (auto other = host_->ranges().Overlap(d.start_key, d.end_key, id)) {
+  if (auto other = host_->ranges().TryReserve(d, /*allow_existing=*/true)) {
     return drop("its range overlaps shard " + std::to_string(other->value()) + " on this node");
   }
-  DropIncomingSnapshot(*r);
-  host_->ranges().Set(d);
   r->incoming_snapshot = Replica::IncomingSnapshot{
       manifest->apply.applied_index, manifest->apply.applied_term, t.dir, d, manifest->apply};
   Activate(r);
@@ -90,12 +94,8 @@ void Worker::DropIncomingSnapshot(Replica& r) {
   if (!r.incoming_snapshot) return;
   (void)SnapshotDirs::Remove(r.incoming_snapshot->dir);
   r.incoming_snapshot.reset();
-  // Give the reserved range back.
-  if (r.initialized) {
-    host_->ranges().Set(r.desc);
-  } else {
-    host_->ranges().Remove(r.desc.id);
-  }
+  // Give the reserved range back (an uninitialized replica keeps its own reservation).
+  host_->ranges().Set(r.desc);
 }
 
 void Worker::SendSnapshot(Replica& r, raft::Message m) {
@@ -175,6 +175,17 @@ void Worker::FinishSnapshot(Replica& r) {
   r.apply = in.apply;
   r.initialized = true;
   r.removed = false;
+  // Writes this replica proposed that the snapshot covers were committed or replaced by another
+  // leader; which one is unknown here.
+  while (!r.pending_writes.empty() && r.pending_writes.front().index <= in.index) {
+    if (r.pending_writes.front().done) {
+      r.pending_writes.front().done(WriteResponse{
+          Status::Timeout("a snapshot replaced the log: the outcome of the write is unknown"),
+          {},
+          {}});
+    }
+    r.pending_writes.pop_front();
+  }
   host_->ranges().Set(r.desc);
   (void)SnapshotDirs::Remove(in.dir);
   Log().info("shard {}: installed a snapshot at index {}{}", r.desc.id.value(), in.index.value(),

@@ -208,6 +208,9 @@ void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch,
                             std::vector<NewReplica>* created) {
   if (rd.committed_entries.empty()) return;
   for (const raft::Entry& e : rd.committed_entries) {
+    // A replica removed from its group applies nothing more (it is destroyed at the next tick,
+    // data included), unless it leads: a removed leader keeps serving until it hands over.
+    if (r.removed && r.raft->soft_state().role != raft::StateRole::kLeader) break;
     // Writes are identified by (index, term): an entry at our index with another term means our
     // proposal was replaced by another leader's entry and was never applied.
     std::optional<Replica::PendingWrite> mine;
@@ -335,8 +338,8 @@ Status Worker::ApplySplit(Replica& r, const AdminCommand& cmd, ApplyBatch& batch
   if (r.split_off.size() > 4) r.split_off.pop_back();
   Log().info("shard {}: split at index {}: {} and {}", r.desc.id.value(),
              r.apply.applied_index.value() + 1, DescribeShard(r.desc), DescribeShard(right));
-  created->push_back(
-      NewReplica{std::move(right), child, r.raft->soft_state().role == raft::StateRole::kLeader});
+  created->push_back(NewReplica{std::move(right), child,
+                                r.raft->soft_state().role == raft::StateRole::kLeader, r.desc});
   return Status::OK();
 }
 

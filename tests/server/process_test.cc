@@ -18,6 +18,8 @@
 namespace tessera::testing {
 namespace {
 
+using namespace std::chrono_literals;
+
 // Waits for `pid` to exit within `timeout_ms`; returns its wait status, or -1 (after killing it
 // with SIGKILL) when it did not exit in time.
 int WaitExit(pid_t pid, int timeout_ms) {
@@ -115,7 +117,8 @@ TEST(ServerProcess, GracefulShutdownAndRestartLoseNothing) {
   for (int i = 1; i <= 3; ++i) c.Start(i);
   KvTestClient client(c.addresses());
   for (int k = 0; k < 30; ++k) {
-    v1::Error e = client.Put("key" + std::to_string(k), "v" + std::to_string(k));
+    // Generous deadlines: three ASan processes start and elect on a shared 2-core machine.
+    v1::Error e = client.Put("key" + std::to_string(k), "v" + std::to_string(k), 60s);
     ASSERT_TRUE(e.message().empty()) << e.DebugString();
   }
   for (int i = 1; i <= 3; ++i) {
@@ -125,7 +128,7 @@ TEST(ServerProcess, GracefulShutdownAndRestartLoseNothing) {
   }
   for (int i = 1; i <= 3; ++i) c.Start(i);
   for (int k = 0; k < 30; ++k) {
-    EXPECT_EQ(client.Get("key" + std::to_string(k)), "v" + std::to_string(k)) << k;
+    EXPECT_EQ(client.Get("key" + std::to_string(k), nullptr, 60s), "v" + std::to_string(k)) << k;
   }
   for (int i = 1; i <= 3; ++i) EXPECT_EQ(WEXITSTATUS(c.Terminate(i)), 0);
 }
