@@ -11,16 +11,12 @@
 #include <system_error>
 
 #include "common/assert.h"
+#include "storage/fs_util.h"
 
 namespace tessera::multiraft {
 namespace {
 
-Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
-  std::string msg = fmt::format("{} {}: {}", what, path, std::strerror(err));
-  if (err == ENOENT) return Status::NotFound(msg);
-  if (err == EEXIST) return Status::AlreadyExists(msg);
-  return Status::IOError(msg);
-}
+using storage::ErrnoStatus;
 
 // Closes the descriptor on scope exit.
 struct Fd {

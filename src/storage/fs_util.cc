@@ -12,16 +12,12 @@
 #include <system_error>
 
 namespace tessera::storage {
-namespace {
-
 Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   std::string msg = fmt::format("{} {}: {}", what, path, std::strerror(err));
   if (err == ENOENT) return Status::NotFound(msg);
   if (err == EEXIST) return Status::AlreadyExists(msg);
   return Status::IOError(msg);
 }
-
-}  // namespace
 
 bool PathExists(const std::string& path) {
   struct stat st;

@@ -1,15 +1,20 @@
-// Small POSIX file helpers for the engines (internal to storage/). All return Status; none
+// Small POSIX file helpers for the engines and the snapshot files. All return Status; none
 // throws. Paths are plain strings.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
 
 namespace tessera::storage {
+
+// The Status for a failed system call on `path`: NotFound for ENOENT, AlreadyExists for EEXIST,
+// IOError otherwise; the message names the operation, the path and strerror(err).
+Status ErrnoStatus(std::string_view what, const std::string& path, int err);
 
 bool PathExists(const std::string& path);
 // Creates `dir` and its missing parents; OK if it already exists as a directory.

@@ -12,22 +12,6 @@ namespace {
 
 const ShardId kShard(1);
 
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::yield();
-  }
-  return pred();
-}
-
-std::optional<std::string> Stored(Node* n, const std::string& key) {
-  auto v = n->engine()->Get(storage::Cf::kData, key);
-  if (!v.ok()) return std::nullopt;
-  return std::move(v).value();
-}
-
 TEST(LogGcTest, LogsAreCompactedOnceEveryFollowerHasTheEntries) {
   TestCluster c(3, 1, 2, true, [](NodeOptions* o) {
     o->log_gc_interval_ms = 20;

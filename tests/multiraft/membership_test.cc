@@ -20,28 +20,11 @@ std::string Key(int i) {
   return buf;
 }
 
-// Waits until `pred` holds, up to 10 s.
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::yield();
-  }
-  return pred();
-}
-
 bool HasShard(Node* n, ShardId id) {
   for (const auto& d : n->Shards()) {
     if (d.id == id) return true;
   }
   return false;
-}
-
-std::optional<std::string> Stored(Node* n, const std::string& key) {
-  auto v = n->engine()->Get(storage::Cf::kData, key);
-  if (!v.ok()) return std::nullopt;
-  return std::move(v).value();
 }
 
 TEST(MembershipTest, LearnerCatchesUpBySnapshotIsPromotedAndRemovedReplicasAreDestroyed) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "multiraft/node.h"
@@ -98,5 +99,23 @@ class TestCluster {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::map<ShardId, ShardDescriptor> shards_;
 };
+
+// Waits until `pred` holds, up to 10 s; returns whether it does.
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::yield();
+  }
+  return pred();
+}
+
+// The value of `key` in node `n`'s engine (any replica's data), or nullopt.
+inline std::optional<std::string> Stored(Node* n, const std::string& key) {
+  auto v = n->engine()->Get(storage::Cf::kData, key);
+  if (!v.ok()) return std::nullopt;
+  return std::move(v).value();
+}
 
 }  // namespace tessera::multiraft::testing
