@@ -21,6 +21,15 @@ Node::Node(const NodeOptions& opts, storage::Engine* engine, Transport* transpor
 
 Node::~Node() { Stop(); }
 
+template <typename MakeTask>
+void Node::SubmitWrite(ShardId shard, WriteCallback done, MakeTask make) {
+  // The callback must survive a refused Submit (the task, and the callback in it, would be gone).
+  auto shared = std::make_shared<WriteCallback>(std::move(done));
+  if (!WorkerFor(shard).Submit(make([shared](WriteResponse r) { (*shared)(std::move(r)); }))) {
+    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
+  }
+}
+
 Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& opts, storage::Engine* engine,
                                          Transport* transport, SnapshotServices snapshots) {
   TESSERA_RETURN_IF_ERROR(opts.Validate());
@@ -265,23 +274,18 @@ void Node::HandleSnapshot(NodeId from, ShardMessage msg, std::string received_di
 }
 
 void Node::TransferLeader(ShardId shard, NodeId to, WriteCallback done) {
-  auto shared = std::make_shared<WriteCallback>(std::move(done));
-  TransferLeaderTask t{shard, to, [shared](WriteResponse r) { (*shared)(std::move(r)); }};
-  if (!WorkerFor(shard).Submit(std::move(t))) {
-    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
-  }
+  SubmitWrite(shard, std::move(done), [&](WriteCallback cb) {
+    return TransferLeaderTask{shard, to, std::move(cb)};
+  });
 }
 
 void Node::ChangeMembership(ShardId shard, Epoch epoch, raft::ConfChange change,
                             WriteCallback done) {
-  auto shared = std::make_shared<WriteCallback>(std::move(done));
   WriteCommand cmd;
   cmd.epoch = epoch;  // checked against the shard's epoch like any request
-  ProposeTask t{shard, std::move(cmd), [shared](WriteResponse r) { (*shared)(std::move(r)); },
-                std::nullopt, std::move(change)};
-  if (!WorkerFor(shard).Submit(std::move(t))) {
-    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
-  }
+  SubmitWrite(shard, std::move(done), [&](WriteCallback cb) {
+    return ProposeTask{shard, std::move(cmd), std::move(cb), std::nullopt, std::move(change)};
+  });
 }
 
 bool Node::Poll() {
@@ -308,26 +312,21 @@ void Node::Stop() {
 }
 
 void Node::Write(ShardId shard, WriteCommand command, WriteCallback done) {
-  // The callback must survive a refused Submit (the task, and the callback in it, would be gone).
-  auto shared = std::make_shared<WriteCallback>(std::move(done));
-  ProposeTask t{shard, std::move(command), [shared](WriteResponse r) { (*shared)(std::move(r)); }};
-  if (!WorkerFor(shard).Submit(std::move(t))) {
-    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
-  }
+  SubmitWrite(shard, std::move(done), [&](WriteCallback cb) {
+    return ProposeTask{shard, std::move(command), std::move(cb)};
+  });
 }
 
 void Node::Split(ShardId shard, Epoch epoch, std::string split_key, WriteCallback done,
                  ShardId new_shard) {
-  auto shared = std::make_shared<WriteCallback>(std::move(done));
   AdminCommand cmd;
   cmd.type = AdminCommand::Type::kSplit;
   cmd.epoch = epoch;
   cmd.split_key = std::move(split_key);
   cmd.new_shard = new_shard ? new_shard : AllocShardId();
-  ProposeTask t{shard, {}, [shared](WriteResponse r) { (*shared)(std::move(r)); }, std::move(cmd)};
-  if (!WorkerFor(shard).Submit(std::move(t))) {
-    (*shared)(WriteResponse{Status::Busy("server is busy: worker mailbox full"), {}, {}});
-  }
+  SubmitWrite(shard, std::move(done), [&](WriteCallback cb) {
+    return ProposeTask{shard, {}, std::move(cb), std::move(cmd)};
+  });
 }
 
 void Node::Read(ReadRequest request, ReadCallback done) {

@@ -122,6 +122,10 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   Status Recover();
   Result<std::unique_ptr<Replica>> LoadReplica(const ShardDescriptor& desc);
   Worker& WorkerFor(ShardId shard) { return *workers_[shard.value() % workers_.size()]; }
+  // Queues a write-like request (`make` builds the task around the callback) on the shard's
+  // worker; a full mailbox answers Busy. The callback survives a refused Submit.
+  template <typename MakeTask>
+  void SubmitWrite(ShardId shard, WriteCallback done, MakeTask make);
 
   const NodeOptions opts_;
   storage::Engine* const engine_;

@@ -37,14 +37,14 @@ using storage::testing::TempDir;
 
 constexpr auto kDeadline = 20s;
 
-// Waits until pred() holds or the deadline passes (polling: the conditions live in gRPC's
-// threads and the file system).
+// Waits until pred() holds or the deadline passes (the conditions live in gRPC's threads and
+// expose no notification, so this polls, yielding between checks).
 template <typename Pred>
 bool Eventually(Pred pred) {
   const auto deadline = std::chrono::steady_clock::now() + kDeadline;
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
+    std::this_thread::yield();
   }
   return true;
 }
