@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 ASAN_FLAGS := -DTESSERA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps build build-asan build-release-bins test playground playground-stop bench format clean
+.PHONY: deps build build-asan test playground playground-stop bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -24,15 +24,10 @@ build-asan: deps
 	@cmake -S . -B build-asan $(CMAKE_GEN) $(ASAN_FLAGS) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 
-# The optimized binary and the benchmarks, without the test binaries (those run from build-asan/).
-RELEASE_TARGETS := tessera raft_bench storage_bench kv_load
-build-release-bins: deps
-	@cmake -S . -B build $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build -j $(JOBS) --target $(RELEASE_TARGETS)
-
-# Every test runs under AddressSanitizer and UBSan. The optimized binary and the benchmarks are
-# compiled too, so that they never rot.
-test: build-asan build-release-bins
+# Every test runs under AddressSanitizer and UBSan. The benchmarks and the binary are compiled in
+# that tree too (never run by the tests but the binary), so that they never rot; the optimized
+# tree (make build) is not needed for testing.
+test: build-asan
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900

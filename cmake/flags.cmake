@@ -23,3 +23,9 @@ endif()
 string(REPLACE "-DNDEBUG" "" CMAKE_CXX_FLAGS_RELWITHDEBINFO "${CMAKE_CXX_FLAGS_RELWITHDEBINFO}")
 string(REPLACE "-DNDEBUG" "" CMAKE_CXX_FLAGS_RELEASE "${CMAKE_CXX_FLAGS_RELEASE}")
 set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1")
+# The sanitizer tree (make test) compiles at -O1: half the compile time of -O2 under ASan (measured
+# on the heaviest test file: 59 s against 117 s), which is most of CI's time; -O1 is also what the
+# ASan documentation advises for usable reports.
+if(TESSERA_SANITIZE)
+  set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -g1")
+endif()
