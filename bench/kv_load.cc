@@ -45,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/proc_stats.h"
 #include "proto/etcd/rpc.grpc.pb.h"
 #include "proto/kv.grpc.pb.h"
 
@@ -733,26 +734,6 @@ class Driver {
 
 // ---- CPU accounting
 // -------------------------------------------------------------------------------
-
-// utime + stime of `pid` in microseconds; -1 when unreadable.
-int64_t ProcessCpuMicros(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(f, line)) return -1;
-  // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
-  const size_t close = line.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  int64_t utime = 0;
-  int64_t stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoll(field);
-    if (i == 15) stime = std::stoll(field);
-  }
-  const int64_t hz = sysconf(_SC_CLK_TCK);
-  return (utime + stime) * 1000000 / hz;
-}
 
 int64_t SelfCpuMicros() {
   timespec ts{};

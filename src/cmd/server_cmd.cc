@@ -18,6 +18,8 @@ CLI::App* AddServerCommand(CLI::App* app, ServerFlags* f) {
   s->add_option("--listen", f->listen, "host:port for the client API and the Raft transport");
   s->add_option("--initial-cluster", f->initial_cluster,
                 "Static bootstrap: id=host:port,... of every node of the cluster");
+  s->add_option("--initial-shards", f->initial_shards,
+                "Static bootstrap: this many shards tiling the key space (default 1)");
   s->add_option("--engine", f->engine, "Store engine: rocksdb (default), lmdb or memory");
   s->add_option("--log-level", f->log_level, "trace, debug, info, warn or error");
   s->add_option("--workers", f->workers, "Worker threads driving the replicas");
@@ -49,6 +51,7 @@ int RunServer(const ServerFlags& f) {
   if (!f.data_dir.empty()) c.data_dir = f.data_dir;
   if (!f.listen.empty()) c.listen = f.listen;
   if (!f.initial_cluster.empty()) c.initial_cluster = f.initial_cluster;
+  if (f.initial_shards != 0) c.initial_shards = f.initial_shards;
   if (!f.engine.empty()) c.engine = f.engine;
   if (!f.log_level.empty()) c.log_level = f.log_level;
   if (f.workers != 0) c.node.workers = f.workers;

@@ -6,7 +6,8 @@
 
 namespace tessera::multiraft {
 namespace {
-constexpr uint8_t kApplyStateV1 = 1;
+constexpr uint8_t kApplyStateV1 = 1;  // without joined_at (read as empty)
+constexpr uint8_t kApplyStateV2 = 2;
 
 }  // namespace
 
@@ -28,11 +29,22 @@ std::string ApplyStateKey(ShardId shard) {
   return k;
 }
 
+void ApplyState::RecordJoins(const raft::ConfState& before, const raft::ConfState& after,
+                             uint64_t conf_version) {
+  for (const auto* set : {&after.voters, &after.learners}) {
+    for (NodeId n : *set) {
+      if (!before.Contains(n)) joined_at[n] = conf_version;
+    }
+  }
+  std::erase_if(joined_at, [&](const auto& kv) { return !after.Contains(kv.first); });
+}
+
 // Layout: version, varint index, varint term, voters, learners, voters_outgoing, learners_next,
-// auto_leave byte, then a fixed32 checksum of everything before it.
+// auto_leave byte, varint n + n x (varint node, varint conf version) of joined_at (version 2),
+// then a fixed32 checksum of everything before it.
 std::string EncodeApplyState(const ApplyState& s) {
   std::string out;
-  out.push_back(static_cast<char>(kApplyStateV1));
+  out.push_back(static_cast<char>(kApplyStateV2));
   PutVarint64(&out, s.applied_index.value());
   PutVarint64(&out, s.applied_term.value());
   PutNodeIds(&out, s.conf_state.voters);
@@ -40,6 +52,11 @@ std::string EncodeApplyState(const ApplyState& s) {
   PutNodeIds(&out, s.conf_state.voters_outgoing);
   PutNodeIds(&out, s.conf_state.learners_next);
   out.push_back(s.conf_state.auto_leave ? 1 : 0);
+  PutVarint64(&out, s.joined_at.size());
+  for (const auto& [node, version] : s.joined_at) {
+    PutVarint64(&out, node.value());
+    PutVarint64(&out, version);
+  }
   PutFixed32(&out, Checksum32(out));
   return out;
 }
@@ -52,19 +69,31 @@ Result<ApplyState> DecodeApplyState(std::string_view data) {
     return Status::Corruption("apply state checksum mismatch");
   }
   std::string_view in = body;
-  if (static_cast<uint8_t>(in[0]) != kApplyStateV1) return bad();
+  const uint8_t version = static_cast<uint8_t>(in[0]);
+  if (version != kApplyStateV1 && version != kApplyStateV2) return bad();
   in.remove_prefix(1);
   ApplyState s;
   uint64_t index = 0, term = 0;
   if (!GetVarint64(&in, &index) || !GetVarint64(&in, &term) ||
       !GetNodeIds(&in, &s.conf_state.voters) || !GetNodeIds(&in, &s.conf_state.learners) ||
       !GetNodeIds(&in, &s.conf_state.voters_outgoing) ||
-      !GetNodeIds(&in, &s.conf_state.learners_next) || in.size() != 1) {
+      !GetNodeIds(&in, &s.conf_state.learners_next) || in.empty()) {
     return bad();
   }
   s.applied_index = LogIndex(index);
   s.applied_term = Term(term);
   s.conf_state.auto_leave = in[0] != 0;
+  in.remove_prefix(1);
+  if (version == kApplyStateV2) {
+    uint64_t n = 0;
+    if (!GetVarint64(&in, &n) || n > in.size()) return bad();
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t node = 0, conf_version = 0;
+      if (!GetVarint64(&in, &node) || !GetVarint64(&in, &conf_version) || node == 0) return bad();
+      s.joined_at[NodeId(node)] = conf_version;
+    }
+  }
+  if (!in.empty()) return bad();
   return s;
 }
 

@@ -8,6 +8,7 @@
 // entry twice and never skips one. Documented in docs/storage_format.md.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -27,7 +28,21 @@ struct ApplyState {
   LogIndex applied_index;
   Term applied_term;
   raft::ConfState conf_state;  // the membership as of applied_index
+  // For each member that joined through a membership change: the conf version that change
+  // produced (absent: a member since the shard began, 0). It names the member's replica
+  // incarnation: a node removed and added back gets a new one, so that messages of its old
+  // replica (which may still run, cut off) never count for the new one (Incarnation below).
+  std::map<NodeId, uint64_t> joined_at;
   bool operator==(const ApplyState&) const = default;
+
+  uint64_t JoinedAt(NodeId node) const {
+    auto it = joined_at.find(node);
+    return it == joined_at.end() ? 0 : it->second;
+  }
+  // Applies a membership change to joined_at: nodes that were not members before and are now get
+  // `conf_version`; nodes that left are forgotten.
+  void RecordJoins(const raft::ConfState& before, const raft::ConfState& after,
+                   uint64_t conf_version);
 };
 
 std::string ShardDescriptorKey(ShardId shard);

@@ -14,7 +14,11 @@ using storage::Cf;
 
 Node::Node(const NodeOptions& opts, storage::Engine* engine, Transport* transport,
            SnapshotServices snapshots)
-    : opts_(opts), engine_(engine), transport_(transport), snapshots_(snapshots) {
+    : opts_(opts),
+      engine_(engine),
+      transport_(transport),
+      snapshots_(snapshots),
+      liveness_(opts.clock->NowNanos() / 1'000'000) {
   seed_ = opts.random_seed != 0 ? opts.random_seed : SystemRandom().Next64();
   id_rng_ = std::make_unique<SeededRandom>(seed_ ^ opts.node_id.value());
 }
@@ -137,7 +141,10 @@ Result<std::unique_ptr<Replica>> Node::LoadReplica(const ShardDescriptor& desc) 
   }
   auto st = DecodeApplyState(*apply);
   if (!st.ok()) return st.status();
-  return BuildReplica(desc, *st);
+  auto r = BuildReplica(desc, *st);
+  // Applied its own removal before the restart, but was not destroyed yet.
+  if (r.ok()) (*r)->removed = !st->conf_state.Contains(opts_.node_id);
+  return r;
 }
 
 Result<std::unique_ptr<Replica>> Node::BuildReplica(const ShardDescriptor& desc,
@@ -186,40 +193,56 @@ ShardId Node::AllocShardId() {
   return ShardId(id);
 }
 
-Status Node::Bootstrap(const ShardDescriptor& desc) {
+Status Node::Bootstrap(const ShardDescriptor& desc) { return Bootstrap(std::vector{desc}); }
+
+Status Node::Bootstrap(const std::vector<ShardDescriptor>& shards) {
   std::lock_guard<std::mutex> lock(bootstrap_mu_);
-  if (!desc.id) return Status::InvalidArgument("bootstrap: shard id 0");
-  if (desc.voters.empty()) return Status::InvalidArgument("bootstrap: a shard needs voters");
-  auto existing = engine_->Get(Cf::kMeta, ShardDescriptorKey(desc.id));
-  if (existing.ok()) {
-    auto d = DecodeShardDescriptor(*existing);
-    if (d.ok() && d->start_key == desc.start_key && d->end_key == desc.end_key) return Status::OK();
-    return Status::AlreadyExists("bootstrap: this node has another shard with id " +
-                                 std::to_string(desc.id.value()));
+  std::vector<const ShardDescriptor*> fresh;
+  for (const ShardDescriptor& desc : shards) {
+    if (!desc.id) return Status::InvalidArgument("bootstrap: shard id 0");
+    if (desc.voters.empty()) return Status::InvalidArgument("bootstrap: a shard needs voters");
+    auto existing = engine_->Get(Cf::kMeta, ShardDescriptorKey(desc.id));
+    if (existing.ok()) {
+      auto d = DecodeShardDescriptor(*existing);
+      if (d.ok() && d->start_key == desc.start_key && d->end_key == desc.end_key) continue;
+      return Status::AlreadyExists("bootstrap: this node has another shard with id " +
+                                   std::to_string(desc.id.value()));
+    }
+    fresh.push_back(&desc);
   }
-  raft::ConfState cs;
-  cs.voters = desc.voters;
-  cs.learners = desc.learners;
-  // The log first (synced), then the local metadata that makes the replica visible: a crash in
-  // between leaves a log without a descriptor, which the next Bootstrap completes.
-  if (!log_store_->State(desc.id).ok()) {
-    storage::LogWriteBatch lb;
-    lb.ApplySnapshot(desc.id, raft::SnapshotMetadata{cs, kBootstrapIndex, kBootstrapTerm});
-    lb.SetHardState(desc.id, raft::HardState{kBootstrapTerm, NodeId(), kBootstrapIndex});
+  if (fresh.empty()) return Status::OK();
+  // The logs first (one synced write), then the local metadata that makes the replicas visible
+  // (another): a crash in between leaves logs without descriptors, which the next Bootstrap
+  // completes.
+  storage::LogWriteBatch lb;
+  storage::WriteBatch wb;
+  bool any_log = false;
+  for (const ShardDescriptor* desc : fresh) {
+    raft::ConfState cs;
+    cs.voters = desc->voters;
+    cs.learners = desc->learners;
+    if (!log_store_->State(desc->id).ok()) {
+      lb.ApplySnapshot(desc->id, raft::SnapshotMetadata{cs, kBootstrapIndex, kBootstrapTerm});
+      lb.SetHardState(desc->id, raft::HardState{kBootstrapTerm, NodeId(), kBootstrapIndex});
+      any_log = true;
+    }
+    TESSERA_RETURN_IF_ERROR(
+        wb.Put(Cf::kMeta, ApplyStateKey(desc->id),
+               EncodeApplyState(ApplyState{kBootstrapIndex, kBootstrapTerm, cs})));
+    TESSERA_RETURN_IF_ERROR(
+        wb.Put(Cf::kMeta, ShardDescriptorKey(desc->id), EncodeShardDescriptor(*desc)));
+  }
+  if (any_log) {
     TESSERA_RETURN_IF_ERROR(log_store_->Write(lb, storage::LogWriteOptions{.sync = true}));
   }
-  storage::WriteBatch wb;
-  TESSERA_RETURN_IF_ERROR(
-      wb.Put(Cf::kMeta, ApplyStateKey(desc.id),
-             EncodeApplyState(ApplyState{kBootstrapIndex, kBootstrapTerm, cs})));
-  TESSERA_RETURN_IF_ERROR(
-      wb.Put(Cf::kMeta, ShardDescriptorKey(desc.id), EncodeShardDescriptor(desc)));
   TESSERA_RETURN_IF_ERROR(engine_->Write(storage::WriteOptions{.sync = true}, wb));
-  auto r = LoadReplica(desc);
-  if (!r.ok()) return r.status();
-  ranges_.Set(desc);
-  if (!WorkerFor(desc.id).Submit(AddReplicaTask{std::move(r).value()})) {
-    return Status::Busy("bootstrap: worker mailbox full");
+  for (const ShardDescriptor* desc : fresh) {
+    auto r = LoadReplica(*desc);
+    if (!r.ok()) return r.status();
+    ranges_.Set(*desc);
+    if (!WorkerFor(desc->id).Submit(AddReplicaTask{std::move(r).value()})) {
+      return Status::Busy("bootstrap: worker mailbox full");
+    }
   }
   return Status::OK();
 }
@@ -339,6 +362,7 @@ void Node::Read(ReadRequest request, ReadCallback done) {
 }
 
 void Node::HandleRaftBatch(RaftBatch batch) {
+  liveness_.Heard(batch.from, opts_.clock->NowNanos() / 1'000'000);
   std::map<size_t, MessagesTask> per_worker;
   for (ShardMessage& m : batch.messages) {
     per_worker[m.shard.value() % workers_.size()].messages.push_back(std::move(m));
@@ -367,6 +391,9 @@ Node::Stats Node::stats() const {
     s.entries_applied += ws.entries_applied.load();
     s.messages_sent += ws.messages_sent.load();
     s.batches_sent += ws.batches_sent.load();
+    s.hibernations += ws.hibernations.load();
+    s.wakes += ws.wakes.load();
+    s.hibernating += ws.hibernating.load();
   }
   return s;
 }

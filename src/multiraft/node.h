@@ -47,6 +47,8 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   // A no-op when this node already has the shard with the same id and range; AlreadyExists when
   // it has a different one. May be called before or after Start().
   Status Bootstrap(const ShardDescriptor& desc);
+  // The same for many shards at once, with one synced log write and one synced metadata write.
+  Status Bootstrap(const std::vector<ShardDescriptor>& shards);
 
   // Starts the worker threads.
   void Start();
@@ -98,6 +100,7 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   void SubmitTo(ShardId shard, Task task) override;
   void RunInBackground(std::function<void()> job) override;
   ShardRanges& ranges() override { return ranges_; }
+  const NodeLiveness& liveness() const override { return liveness_; }
   SnapshotSender* snapshot_sender() override { return snapshots_.sender; }
   SnapshotDirs* snapshot_dirs() override { return snapshots_.dirs; }
 
@@ -110,7 +113,8 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   // Sum of the workers' counters.
   struct Stats {
     uint64_t rounds = 0, log_writes = 0, log_syncs = 0, entries_persisted = 0, entries_applied = 0,
-             messages_sent = 0, batches_sent = 0;
+             messages_sent = 0, batches_sent = 0, hibernations = 0, wakes = 0;
+    int64_t hibernating = 0;  // replicas asleep now
   };
   Stats stats() const;
 
@@ -137,6 +141,7 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   uint64_t seed_ = 0;  // opts_.random_seed, or drawn from the system's entropy
   const SnapshotServices snapshots_;
   ShardRanges ranges_;
+  NodeLiveness liveness_;
   // Background jobs (cutting snapshots): a thread in threaded mode, Poll in polled mode.
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;

@@ -27,6 +27,13 @@ Status NodeOptions::Validate() const {
     return Status::InvalidArgument(
         "node options: log_gc_interval_ms and log_gc_count_limit must be > 0");
   }
+  if (hibernate_after_ms < 0) {
+    return Status::InvalidArgument("node options: hibernate_after_ms must be >= 0");
+  }
+  if (node_heartbeat_interval_ms <= 0 || node_dead_after_ms <= 2 * node_heartbeat_interval_ms) {
+    return Status::InvalidArgument(
+        "node options: need 0 < node_heartbeat_interval_ms and node_dead_after_ms > twice it");
+  }
   if (clock == nullptr) return Status::InvalidArgument("node options: clock must be set");
   return Status::OK();
 }

@@ -66,6 +66,18 @@ struct NodeOptions {
   uint64_t log_gc_threshold = 50;
   uint64_t log_gc_count_limit = 10'000;
 
+  // Hibernation: the leader of a shard with no request for hibernate_after_ms, whose Raft state
+  // is quiescent (everything committed, applied and replicated), stops ticking and heartbeating,
+  // and so do its followers; any request or message wakes it. 0 turns hibernation off. Default:
+  // 3000 ms.
+  int hibernate_after_ms = 3000;
+  // Node liveness for hibernating shards: every node_heartbeat_interval_ms a worker sends an
+  // empty batch to each node it shares a shard with; a hibernating follower wakes (and may
+  // campaign) once its leader's node has been silent for node_dead_after_ms. Defaults: 500 ms and
+  // 2000 ms (two election timeouts). dead_after must exceed twice the interval.
+  int node_heartbeat_interval_ms = 500;
+  int node_dead_after_ms = 2000;
+
   // Seeds the replicas' election randomness (each replica's generator is seeded from this and
   // its shard id). 0: a seed from the operating system's entropy. The deterministic simulator
   // sets it so that a run replays from its seed.

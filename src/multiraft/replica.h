@@ -71,6 +71,10 @@ struct Replica {
   // Set once the applied membership no longer contains this node: the replica is destroyed as
   // soon as it does not lead.
   bool removed = false;
+  // Non-zero when another member reported the removal (a not-member notice): the conf version
+  // of its membership. Such a replica is destroyed even while it believes it leads (it is a stale
+  // leader: the group has moved on without it).
+  uint64_t removed_by_notice = 0;
   ShardDescriptor desc;
   ApplyState apply;
   std::unique_ptr<ReplicaLogStorage> log;
@@ -100,6 +104,11 @@ struct Replica {
 
   // In the worker's active list this round (it got input, or still has work).
   bool active = false;
+
+  // Hibernation: not ticked while set. last_request_ms: when the replica last got a client
+  // request (or woke): the leader hibernates hibernate_after_ms after it, once Raft is quiescent.
+  bool hibernating = false;
+  int64_t last_request_ms = 0;
 
   // Descriptors of the shards split off from this one, newest first (a few), returned with
   // EpochNotMatch so that a client with the old epoch learns both halves.

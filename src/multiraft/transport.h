@@ -16,6 +16,27 @@
 
 namespace tessera::multiraft {
 
+// Notices a node sends about its replicas instead of a Raft message.
+enum class ShardNotice : uint8_t {
+  kNone = 0,
+  // The sender's applied membership of the shard (at `descriptor`'s conf version, required then)
+  // does not contain msg.to. Sent in answer to a message from a node that is not a member; the
+  // receiver destroys its replica if the replica's own conf version is older (it was removed
+  // while cut off).
+  kNotMember = 1,
+  // The sender has no replica of the shard (it was destroyed, or never created): sent in answer
+  // to a leader's message without a descriptor. The leader's next heartbeat carries it, so that
+  // a member that lost its replica gets a new one.
+  kNoReplica = 2,
+  // From a shard's leader: it hibernates (stops ticking and heartbeating); its last index and
+  // commit are msg.index and msg.commit. A follower that has all of it and applied it hibernates
+  // too; one that has not stays awake (and wakes the leader with its messages).
+  kHibernate = 3,
+  // From a follower that woke up (a request, or a message from another member): the leader
+  // wakes and heartbeats again, before the follower's election timer runs out.
+  kWake = 4,
+};
+
 // One Raft message of one shard.
 struct ShardMessage {
   ShardId shard;
@@ -24,6 +45,13 @@ struct ShardMessage {
   // replica of the shard yet (a learner being added) creates one from it, and a stale replica
   // learns it was removed. Absent on ordinary traffic, which then costs no descriptor copy.
   std::optional<ShardDescriptor> descriptor;
+  // The sender's replica incarnation (ApplyState::joined_at): the conf version at which its node
+  // last joined the shard. A receiver drops messages of an incarnation older than the one its
+  // applied membership records for the sender (a removed replica, cut off, that outlived the
+  // node's re-addition).
+  uint64_t incarnation = 0;
+  // Set on a notice instead of a Raft message (`msg` then carries only from, to and a term).
+  ShardNotice notice = ShardNotice::kNone;
 };
 
 // The messages of one round from one node to another.

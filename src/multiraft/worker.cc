@@ -117,6 +117,7 @@ void Worker::Dispatch(Task& task) {
           }
         } else if constexpr (std::is_same_v<T, TransferLeaderTask>) {
           Replica* r = Find(t.shard);
+          if (r != nullptr) Wake(*r, /*tell_leader=*/true);
           if (r == nullptr || !r->initialized) {
             t.done(WriteResponse{
                 Status::ShardNotFound("no replica of the shard on this node"), {}, {}});
@@ -163,11 +164,43 @@ Replica* Worker::Find(ShardId shard) {
 
 void Worker::HandleMessages(MessagesTask& t) {
   for (ShardMessage& sm : t.messages) {
+    if (sm.notice != ShardNotice::kNone) {
+      HandleNotice(sm);
+      continue;
+    }
     Replica* r = Find(sm.shard);
     if (r == nullptr) r = MaybeCreateReplica(sm);
-    if (r == nullptr) continue;
+    if (r == nullptr) {
+      // A leader that believes this node has a replica (it sent no descriptor) learns otherwise.
+      const auto type = sm.msg.type;
+      if (!sm.descriptor &&
+          (type == raft::MessageType::kHeartbeat || type == raft::MessageType::kApp)) {
+        SendNotice(sm.shard, sm.msg.from, sm.msg.term, ShardNotice::kNoReplica, std::nullopt);
+      }
+      continue;
+    }
+    // The sender's replica was removed and its node added back since: its acks of entries (its
+    // log may be lost) and its votes must not count for the new replica.
+    if (IsStaleIncarnation(*r, sm)) {
+      Log().debug("shard {}: dropped a message from an old replica of node {} ({} < {})",
+                  sm.shard.value(), sm.msg.from.value(), sm.incarnation,
+                  r->apply.JoinedAt(sm.msg.from));
+      continue;
+    }
     if (std::find(r->heard_from.begin(), r->heard_from.end(), sm.msg.from) == r->heard_from.end()) {
       r->heard_from.push_back(sm.msg.from);
+    }
+    // Any message but a heartbeat answer (late ones arrive after the leader fell asleep) wakes a
+    // hibernating replica; a follower tells its leader unless the leader sent it.
+    if (r->hibernating && sm.msg.type != raft::MessageType::kHeartbeatResp) {
+      Wake(*r, /*tell_leader=*/sm.msg.from != r->raft->soft_state().lead);
+    }
+    // A replica removed while it was cut off learns it here. The message is still stepped: this
+    // replica may be the one behind (it has not applied the sender's addition yet), and then the
+    // sender ignores the notice.
+    if (r->initialized && !r->removed && !r->apply.conf_state.Contains(sm.msg.from)) {
+      SendNotice(sm.shard, sm.msg.from, r->raft->GetStatus().hard_state.term,
+                 ShardNotice::kNotMember, r->desc);
     }
     Activate(r);
     const Status s = r->raft->Step(std::move(sm.msg));
@@ -219,6 +252,8 @@ void Worker::HandlePropose(ProposeTask& t) {
     t.done(WriteResponse{Status::ShardNotFound("no replica of the shard on this node"), {}, {}});
     return;
   }
+  Wake(*r, /*tell_leader=*/true);
+  r->last_request_ms = NowMs();
   RouteHint hint;
   Status s = CheckEpoch(*r, t.admin ? t.admin->epoch : t.command.epoch, &hint);
   if (s.ok() && r->raft->soft_state().role != raft::StateRole::kLeader) {
@@ -260,6 +295,9 @@ void Worker::HandleRead(ReadTask& t) {
     t.done(ReadResponse{Status::ShardNotFound("no replica of the shard on this node"), {}});
     return;
   }
+  // Before any lease check: a leader that slept has no lease (RawNode::ResumeAfterPause).
+  Wake(*r, /*tell_leader=*/true);
+  r->last_request_ms = NowMs();
   RouteHint hint;
   Status s = CheckEpoch(*r, t.request.epoch, &hint);
   const ReadRequest& q = t.request;
@@ -299,11 +337,15 @@ void Worker::Tick() {
   const int64_t now_ms = NowMs();
   const int64_t election_ms = static_cast<int64_t>(opts_.election_ticks) * opts_.tick_ms;
   std::vector<ShardId> to_destroy;
+  std::map<NodeId, bool> alive;  // node liveness, looked up once per node per tick
+  SendNodeHeartbeats(now_ms);
   for (auto& [id, r] : replicas_) {
-    if (r->removed && r->raft->soft_state().role != raft::StateRole::kLeader) {
+    if (r->removed &&
+        (r->removed_by_notice > 0 || r->raft->soft_state().role != raft::StateRole::kLeader)) {
       to_destroy.push_back(id);
       continue;
     }
+    if (r->hibernating && TickHibernating(*r, now_ms, &alive)) continue;
     r->raft->Tick();
     Activate(r.get());
     if (now_ms >= r->next_split_check_ms) {
@@ -340,6 +382,7 @@ void Worker::Tick() {
       }
       ++it;
     }
+    MaybeHibernate(*r, now_ms);
   }
   for (ShardId id : to_destroy) DestroyReplica(id);
 }

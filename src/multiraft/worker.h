@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "multiraft/mailbox.h"
+#include "multiraft/node_liveness.h"
 #include "multiraft/options.h"
 #include "multiraft/replica.h"
 #include "multiraft/shard_ranges.h"
@@ -89,6 +90,8 @@ class ReplicaHost {
   virtual void RunInBackground(std::function<void()> job) = 0;
   // The ranges and tombstones of the replicas on this node.
   virtual ShardRanges& ranges() = 0;
+  // When this node last heard from each other node (hibernating followers consult it).
+  virtual const NodeLiveness& liveness() const = 0;
   // Snapshot transfer; null when the node was opened without one (snapshots then fail).
   virtual SnapshotSender* snapshot_sender() = 0;
   virtual SnapshotDirs* snapshot_dirs() = 0;
@@ -103,6 +106,10 @@ struct WorkerStats {
   std::atomic<uint64_t> entries_applied{0};
   std::atomic<uint64_t> messages_sent{0};
   std::atomic<uint64_t> batches_sent{0};
+  // Hibernation: replicas that fell asleep and woke (events), and replicas asleep now.
+  std::atomic<uint64_t> hibernations{0};
+  std::atomic<uint64_t> wakes{0};
+  std::atomic<int64_t> hibernating{0};
 };
 
 class Worker {
@@ -169,11 +176,44 @@ class Worker {
   void CheckSplit(Replica& r);
   void CheckLogGc(Replica& r);
 
+  // Hibernation (worker_hibernation.cc): an idle shard stops ticking on all its replicas.
+  // Leader: hibernates once nothing has happened for hibernate_after_ms and Raft is quiescent,
+  // telling its followers (kHibernate notices).
+  void MaybeHibernate(Replica& r, int64_t now_ms);
+  void SetHibernating(Replica& r, bool on);  // and the counters
+  // Resumes ticking (a request, a message, or the leader's node found dead). A follower tells its
+  // leader (kWake), so that heartbeats resume before its election timer runs out.
+  void Wake(Replica& r, bool tell_leader);
+  // A follower's answer to its leader's kHibernate notice.
+  void HandleHibernateNotice(Replica& r, const ShardMessage& sm);
+  // Tick work for a hibernating replica: wakes a follower whose leader's node is dead. Returns
+  // whether the replica still hibernates.
+  bool TickHibernating(Replica& r, int64_t now_ms, std::map<NodeId, bool>* alive);
+  // Node-level heartbeats: an empty batch to every node this worker's replicas share a shard
+  // with, every node_heartbeat_interval_ms (while hibernation is on).
+  void SendNodeHeartbeats(int64_t now_ms);
+  int64_t next_node_heartbeat_ms_ = 0;
+
   // Replica lifecycle (worker_lifecycle.cc).
   // A replica for a shard this node does not have, from a leader's message that carries its
   // descriptor; null when the node must not have one (not a member, tombstoned, or its range
   // overlaps a replica on this node).
   Replica* MaybeCreateReplica(const ShardMessage& sm);
+  // Refuses (Unavailable) a membership change after which the live voters (this leader and the
+  // members that acknowledged some of its log) would not form a quorum: such a change could leave
+  // the shard unable to elect a leader.
+  Status CheckLiveQuorumAfter(const Replica& r, const raft::ConfChange& cc) const;
+  // This node's replica incarnation in r's shard (ApplyState::joined_at), sent with every message.
+  uint64_t Incarnation(const Replica& r) const;
+  // True if sm comes from a replica of its node older than the one r's membership knows.
+  bool IsStaleIncarnation(const Replica& r, const ShardMessage& sm) const;
+  // Sends a notice (transport.h) about this node's replica of `shard` to `to`, at once.
+  void SendNotice(ShardId shard, NodeId to, Term term, ShardNotice notice,
+                  std::optional<ShardDescriptor> desc, LogIndex index = LogIndex(0),
+                  LogIndex commit = LogIndex(0));
+  // A notice from another node: kNotMember destroys the replica if the notice's membership is
+  // newer than its own; kNoReplica makes the next heartbeat to the sender carry the descriptor.
+  void HandleNotice(const ShardMessage& sm);
   void HandleSnapshot(SnapshotTask& t);
   // Leader: cuts the snapshot Raft asked for off the worker thread and sends it.
   void SendSnapshot(Replica& r, raft::Message m);

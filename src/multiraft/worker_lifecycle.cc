@@ -57,6 +57,80 @@ Replica* Worker::MaybeCreateReplica(const ShardMessage& sm) {
   return out;
 }
 
+uint64_t Worker::Incarnation(const Replica& r) const {
+  // An uninitialized replica was created from a descriptor that lists this node: the node
+  // joined at that conf version or before (and the snapshot brings the exact one).
+  return r.initialized ? r.apply.JoinedAt(opts_.node_id) : r.desc.epoch.conf_version;
+}
+
+bool Worker::IsStaleIncarnation(const Replica& r, const ShardMessage& sm) const {
+  if (!r.initialized || sm.incarnation >= r.apply.JoinedAt(sm.msg.from)) return false;
+  // What an old replica must not do for the new one: acknowledge entries (its log may be
+  // destroyed with its removal), vote or ask for votes, or take leadership over. Rejections and
+  // heartbeat answers pass: they only make the leader probe, and the old replica may well catch
+  // up through them, apply its re-addition and become the current incarnation.
+  switch (sm.msg.type) {
+    case raft::MessageType::kAppResp:
+      return !sm.msg.reject;
+    case raft::MessageType::kVote:
+    case raft::MessageType::kVoteResp:
+    case raft::MessageType::kPreVote:
+    case raft::MessageType::kPreVoteResp:
+    case raft::MessageType::kTimeoutNow:
+    case raft::MessageType::kTransferLeader:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Worker::SendNotice(ShardId shard, NodeId to, Term term, ShardNotice notice,
+                        std::optional<ShardDescriptor> desc, LogIndex index, LogIndex commit) {
+  raft::Message m;
+  m.type = raft::MessageType::kHeartbeatResp;  // unused: the receiver reads the notice only
+  m.from = opts_.node_id;
+  m.to = to;
+  m.term = std::max(term, Term(1));
+  m.index = index;
+  m.commit = commit;
+  ShardMessage sm{shard, std::move(m), std::move(desc)};
+  sm.notice = notice;
+  RaftBatch b{opts_.node_id, to, {}};
+  b.messages.push_back(std::move(sm));
+  transport_->Send(std::move(b));
+}
+
+void Worker::HandleNotice(const ShardMessage& sm) {
+  Replica* r = Find(sm.shard);
+  if (r == nullptr || r->removed) return;
+  if (sm.notice == ShardNotice::kNoReplica) {
+    std::erase(r->heard_from, sm.msg.from);
+    return;
+  }
+  if (sm.notice == ShardNotice::kHibernate) {
+    HandleHibernateNotice(*r, sm);
+    return;
+  }
+  if (sm.notice == ShardNotice::kWake) {
+    if (r->hibernating) Wake(*r, /*tell_leader=*/false);
+    return;
+  }
+  if (sm.notice != ShardNotice::kNotMember || !sm.descriptor) return;
+  const ShardDescriptor& theirs = *sm.descriptor;
+  // Conf versions grow along the one log of the shard: a newer applied membership without this
+  // node means a removal committed after everything this replica knows. An older one is the
+  // sender lagging behind this node's own addition.
+  if (theirs.epoch.conf_version <= r->desc.epoch.conf_version || IsMember(theirs, opts_.node_id)) {
+    return;
+  }
+  Log().info("shard {}: node {} reports this replica removed (conf version {} > {}): destroying",
+             sm.shard.value(), sm.msg.from.value(), theirs.epoch.conf_version,
+             r->desc.epoch.conf_version);
+  r->removed = true;
+  r->removed_by_notice = theirs.epoch.conf_version;
+  Activate(r);
+}
+
 void Worker::HandleSnapshot(SnapshotTask& t) {
   const ShardId id = t.msg.shard;
   auto drop = [&](const std::string& why) {
@@ -73,6 +147,7 @@ void Worker::HandleSnapshot(SnapshotTask& t) {
   Replica* r = Find(id);
   if (r == nullptr) r = MaybeCreateReplica(t.msg);
   if (r == nullptr) return drop("no replica may take it here");
+  if (r->hibernating) Wake(*r, /*tell_leader=*/false);
   if (manifest->apply.applied_index <= r->apply.applied_index) return drop("stale");
   // One snapshot at a time: Raft may hold the first one stepped this round.
   if (r->incoming_snapshot) return drop("another snapshot is being installed");
@@ -119,6 +194,7 @@ void Worker::SendSnapshot(Replica& r, raft::Message m) {
   const ApplyState apply = r.apply;
   const std::string dir = dirs->NewSendDir(desc.id, apply.applied_term, apply.applied_index);
   ShardMessage sm{desc.id, std::move(m), desc};
+  sm.incarnation = Incarnation(r);
   storage::Engine* engine = engine_;
   ReplicaHost* host = host_;
   // Cutting reads the whole range: never on the worker thread.
@@ -155,6 +231,13 @@ void Worker::InstallSnapshot(Replica& r, const raft::Snapshot& snap,
   // the log's new start in one write (this round's log write), which clears the marker.
   storage::WriteBatch marker;
   Status s = PutSnapshotPending(&marker, r.desc.id, in.dir);
+  // A snapshot may shrink the replica's range (splits it missed): the keys it no longer owns go,
+  // with the marker, before anything else (they belong to no replica on this node, ShardRanges
+  // says; ingestion clears the new range itself).
+  if (s.ok() && r.initialized &&
+      (r.desc.start_key != in.desc.start_key || r.desc.end_key != in.desc.end_key)) {
+    s = marker.DeleteRange(Cf::kData, r.desc.start_key, r.desc.end_key);
+  }
   if (s.ok()) s = engine_->Write(storage::WriteOptions{.sync = true}, marker);
   TESSERA_ASSERT(s.ok(), ("cannot record a pending snapshot: " + s.ToString()).c_str());
   s = IngestSnapshot(engine_, *manifest, in.dir);
@@ -174,7 +257,14 @@ void Worker::FinishSnapshot(Replica& r) {
   r.desc = in.desc;
   r.apply = in.apply;
   r.initialized = true;
-  r.removed = false;
+  // A leader sends snapshots to its members only; a removal reported by a notice newer than the
+  // snapshot still stands.
+  r.removed = !r.apply.conf_state.Contains(opts_.node_id);
+  if (r.desc.epoch.conf_version >= r.removed_by_notice) {
+    r.removed_by_notice = 0;
+  } else {
+    r.removed = true;
+  }
   // Writes this replica proposed that the snapshot covers were committed or replaced by another
   // leader; which one is unknown here.
   while (!r.pending_writes.empty() && r.pending_writes.front().index <= in.index) {
@@ -196,12 +286,17 @@ void Worker::DestroyReplica(ShardId shard) {
   auto it = replicas_.find(shard);
   if (it == replicas_.end()) return;
   Replica& r = *it->second;
+  SetHibernating(r, false);
   FailAll(r, Status::ShardNotFound("the replica was removed from its shard"));
   DropIncomingSnapshot(r);
   storage::WriteBatch wb;
   Status s = wb.Delete(Cf::kMeta, ShardDescriptorKey(shard));
   if (s.ok()) s = wb.Delete(Cf::kMeta, ApplyStateKey(shard));
-  if (s.ok()) s = wb.Put(Cf::kMeta, TombstoneKey(shard), EncodeShardDescriptor(r.desc));
+  // The tombstone keeps the newest conf version known to exclude this node: older messages never
+  // bring the replica back.
+  ShardDescriptor tomb = r.desc;
+  tomb.epoch.conf_version = std::max(tomb.epoch.conf_version, r.removed_by_notice);
+  if (s.ok()) s = wb.Put(Cf::kMeta, TombstoneKey(shard), EncodeShardDescriptor(tomb));
   // The data goes too, unless another replica on this node owns the keys by now.
   if (s.ok() && r.initialized &&
       !host_->ranges().Overlap(r.desc.start_key, r.desc.end_key, shard)) {
@@ -217,7 +312,7 @@ void Worker::DestroyReplica(ShardId shard) {
   s = log_store_->Write(lb, storage::LogWriteOptions{.sync = true, .extra = &wb});
   TESSERA_ASSERT(s.ok(), ("cannot destroy a replica: " + s.ToString()).c_str());
   host_->ranges().Remove(shard);
-  host_->ranges().SetTombstone(shard, r.desc.epoch.conf_version);
+  host_->ranges().SetTombstone(shard, tomb.epoch.conf_version);
   Log().info("shard {}: replica removed from the group and destroyed on node {}", shard.value(),
              opts_.node_id.value());
   std::erase(active_, &r);

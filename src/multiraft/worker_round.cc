@@ -54,7 +54,8 @@ void Worker::ProposeWrites(Replica& r) {
       flush();
       const LogIndex index = r.raft->LastIndex().next();
       const Term term = r.raft->term();
-      const Status s = r.raft->ProposeConfChange(*w.conf_change);
+      Status s = CheckLiveQuorumAfter(r, *w.conf_change);
+      if (s.ok()) s = r.raft->ProposeConfChange(*w.conf_change);
       if (!s.ok()) {
         w.done(WriteResponse{s, HintFor(r), {}});
       } else {
@@ -72,6 +73,47 @@ void Worker::ProposeWrites(Replica& r) {
     callbacks.push_back(std::move(w.done));
   }
   flush();
+}
+
+Status Worker::CheckLiveQuorumAfter(const Replica& r, const raft::ConfChange& cc) const {
+  // The voters now and after the change (the incoming half when joint).
+  const std::vector<NodeId>& before = r.apply.conf_state.voters;
+  std::vector<NodeId> after = before;
+  for (const raft::ConfChangeSingle& c : cc.changes) {
+    std::erase(after, c.node_id);
+    if (c.type == raft::ConfChangeType::kAddNode) after.push_back(c.node_id);
+  }
+  // Live: this leader, and the members that acknowledged part of the log since it was elected.
+  // A voter that never got its replica (a node that missed the split that made the shard, say)
+  // is not. (Recent activity is not required: it depends on timing, and a voter that answered
+  // once is likely to again.)
+  const raft::NodeStatus st = r.raft->GetStatus();
+  const auto live = [&](const std::vector<NodeId>& voters) {
+    int64_t n = 0;
+    for (NodeId v : voters) {
+      if (v == opts_.node_id) {
+        ++n;
+        continue;
+      }
+      for (const raft::PeerProgress& p : st.progress) {
+        if (p.id == v && p.match > LogIndex(0)) ++n;
+      }
+    }
+    return n;
+  };
+  // Spare live voters beyond a quorum; a change may not take the shard below a quorum, nor
+  // further below it (adding a caught-up voter to a weakened shard is fine).
+  const auto spare = [&](const std::vector<NodeId>& voters) {
+    return live(voters) - static_cast<int64_t>(voters.size() / 2 + 1);
+  };
+  const int64_t spare_after = spare(after);
+  if (!after.empty() && spare_after < 0 && spare_after < spare(before)) {
+    return Status::Unavailable("membership change refused: only " + std::to_string(live(after)) +
+                               " of " + std::to_string(after.size()) +
+                               " voters after it would be live (a quorum is needed); retry when "
+                               "the replicas have caught up");
+  }
+  return Status::OK();
 }
 
 void Worker::RequestReads(Replica& r) {
@@ -99,7 +141,9 @@ void Worker::Enqueue(std::map<NodeId, RaftBatch>& outbox, Replica& r, raft::Mess
       std::find(r.heard_from.begin(), r.heard_from.end(), m.to) == r.heard_from.end()) {
     desc = r.desc;
   }
-  b.messages.push_back(ShardMessage{r.desc.id, std::move(m), std::move(desc)});
+  ShardMessage sm{r.desc.id, std::move(m), std::move(desc)};
+  sm.incarnation = Incarnation(r);
+  b.messages.push_back(std::move(sm));
 }
 
 void Worker::Send(std::map<NodeId, RaftBatch>& outbox) {
@@ -244,19 +288,17 @@ void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, Wri
     if (cc.ok()) {
       auto cs = r.raft->ApplyConfChange(*cc);
       if (cs.ok()) {
+        const raft::ConfState before = std::move(r.apply.conf_state);
         r.apply.conf_state = *cs;
         r.desc.voters = cs->voters;
         r.desc.learners = cs->learners;
         ++r.desc.epoch.conf_version;
+        r.apply.RecordJoins(before, *cs, r.desc.epoch.conf_version);
         batch.SetDescriptor(r.desc);
         // Left the group entirely (not even in an outgoing joint half): destroyed once it does
         // not lead (a removed leader first hands leadership over).
-        const auto has = [&](const std::vector<NodeId>& v) {
-          return std::find(v.begin(), v.end(), opts_.node_id) != v.end();
-        };
         r.heard_from.clear();  // a member re-added since may have lost its replica
-        r.removed = !has(cs->voters) && !has(cs->voters_outgoing) && !has(cs->learners) &&
-                    !has(cs->learners_next);
+        r.removed = !cs->Contains(opts_.node_id);
         resp->hint = HintFor(r);
       } else {
         resp->status = cs.status();
@@ -318,7 +360,7 @@ Status Worker::ApplySplit(Replica& r, const AdminCommand& cmd, ApplyBatch& batch
   ++right.epoch.version;
   r.desc.end_key = cmd.split_key;
   ++r.desc.epoch.version;
-  const ApplyState child{kBootstrapIndex, kBootstrapTerm, r.apply.conf_state};
+  const ApplyState child{kBootstrapIndex, kBootstrapTerm, r.apply.conf_state, r.apply.joined_at};
   // The new shard's log first (its start after a snapshot at the bootstrap index), then its
   // descriptor and apply state in the apply batch. Re-applying the split after a crash finds the
   // log already there. The log write is not synced: any later synced write (the new shard's own

@@ -79,6 +79,9 @@ class Raft {
   const Membership& membership() const { return membership_; }
   const LeaderRole* leader() const { return std::get_if<LeaderRole>(&role_); }
   bool LeaseValid() const;
+  // Hibernation support (raw_node.h).
+  bool Quiescent() const;
+  void ResumeAfterPause();
   // True if this node may campaign: a voter, or a node removed from the group entirely. A removed
   // node counts votes by its own (latest applied) membership, which is never older than the
   // committed one, so its majorities overlap every configuration in use and election safety

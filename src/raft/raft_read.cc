@@ -82,4 +82,29 @@ void Raft::RespondToReadIndex(const Message& req, LogIndex index) {
       .type = MessageType::kReadIndexResp, .to = req.from, .index = index, .context = req.context});
 }
 
+bool Raft::Quiescent() const {
+  const LeaderRole* l = leader();
+  if (l == nullptr || l->lead_transferee || l->read_only.size() != 0 ||
+      !l->pending_read_index.empty() || l->pending_conf_index > log_.applied() ||
+      membership_.IsJoint()) {
+    return false;  // a joint configuration is left by the leader: not idle yet
+  }
+  const LogIndex last = log_.LastIndex();
+  if (log_.committed() != last || log_.applied() != last || !msgs_.empty()) return false;
+  for (const auto& [id, pr] : l->progress) {
+    if (id != id_ && pr.match() != last) return false;
+  }
+  return true;
+}
+
+void Raft::ResumeAfterPause() {
+  LeaderRole* l = std::get_if<LeaderRole>(&role_);
+  if (l == nullptr) return;
+  // The lease clock did not run while paused, so the acknowledged heartbeat rounds look fresher
+  // than they are: move the clock past them. The lease returns with the next round a quorum
+  // echoes. And the followers get a whole election timeout to answer before check-quorum.
+  l->ticks += static_cast<uint64_t>(lease_ticks_) + 1;
+  election_elapsed_ = 0;
+}
+
 }  // namespace tessera::raft

@@ -168,6 +168,10 @@ LogIndex RawNode::committed() const { return raft_->log().committed(); }
 
 bool RawNode::LeaseValid() const { return raft_->LeaseValid(); }
 
+bool RawNode::Quiescent() const { return raft_->Quiescent(); }
+
+void RawNode::ResumeAfterPause() { raft_->ResumeAfterPause(); }
+
 NodeStatus RawNode::GetStatus() const {
   NodeStatus s;
   s.id = raft_->id();

@@ -156,6 +156,15 @@ class RawNode {
   // True if this replica is the leader and its lease covers the current tick.
   bool LeaseValid() const;
 
+  // Hibernation (the application stops ticking an idle replica). Quiescent: this replica leads,
+  // and nothing is in flight: every entry is committed, applied and matched by every member, no
+  // read, transfer or membership change is pending, no message is waiting to be sent.
+  bool Quiescent() const;
+  // Call before ticking again after a pause in ticks (any role). A leader's lease is void (time
+  // passed that its ticks did not count; the lease returns with the next heartbeat round a quorum
+  // echoes), and its check-quorum window restarts.
+  void ResumeAfterPause();
+
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
 

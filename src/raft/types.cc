@@ -1,6 +1,15 @@
 #include "raft/types.h"
 
+#include <algorithm>
+
 namespace tessera::raft {
+
+bool ConfState::Contains(NodeId id) const {
+  const auto in = [id](const std::vector<NodeId>& v) {
+    return std::find(v.begin(), v.end(), id) != v.end();
+  };
+  return in(voters) || in(learners) || in(voters_outgoing) || in(learners_next);
+}
 
 const char* MessageTypeName(MessageType t) {
   switch (t) {

@@ -56,6 +56,8 @@ struct ConfState {
   bool auto_leave = false;  // the leader proposes leaving the joint config by itself
 
   bool operator==(const ConfState&) const = default;
+  // True if `id` is in any of the four sets (a voter of either joint half, or a learner).
+  bool Contains(NodeId id) const;
 };
 
 struct SnapshotMetadata {

@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <set>
 // Parse errors are values here, not exceptions (shared/style.md, item 5).
@@ -42,16 +44,18 @@ Status Read(const toml::table& t, const char* key, T* out) {
 }
 
 Status ParseTable(const toml::table& root, ServerConfig* c) {
-  TESSERA_RETURN_IF_ERROR(Unknown(root,
-                                  {"node_id", "data_dir", "listen", "initial_cluster", "engine",
-                                   "log_level", "raft", "limits", "shard"},
-                                  ""));
+  TESSERA_RETURN_IF_ERROR(
+      Unknown(root,
+              {"node_id", "data_dir", "listen", "initial_cluster", "initial_shards", "engine",
+               "log_level", "raft", "limits", "shard"},
+              ""));
   uint64_t id = 0;
   TESSERA_RETURN_IF_ERROR(Read(root, "node_id", &id));
   if (id != 0) c->node_id = NodeId(id);
   TESSERA_RETURN_IF_ERROR(Read(root, "data_dir", &c->data_dir));
   TESSERA_RETURN_IF_ERROR(Read(root, "listen", &c->listen));
   TESSERA_RETURN_IF_ERROR(Read(root, "initial_cluster", &c->initial_cluster));
+  TESSERA_RETURN_IF_ERROR(Read(root, "initial_shards", &c->initial_shards));
   TESSERA_RETURN_IF_ERROR(Read(root, "engine", &c->engine));
   TESSERA_RETURN_IF_ERROR(Read(root, "log_level", &c->log_level));
   multiraft::NodeOptions& n = c->node;
@@ -82,7 +86,8 @@ Status ParseTable(const toml::table& root, ServerConfig* c) {
     TESSERA_RETURN_IF_ERROR(
         Unknown(*shard,
                 {"split_size_bytes", "split_keys", "split_check_interval_ms", "log_gc_interval_ms",
-                 "log_gc_threshold", "log_gc_count_limit"},
+                 "log_gc_threshold", "log_gc_count_limit", "hibernate_after_ms",
+                 "node_heartbeat_interval_ms", "node_dead_after_ms"},
                 "shard."));
     TESSERA_RETURN_IF_ERROR(Read(*shard, "split_size_bytes", &n.split_size_bytes));
     TESSERA_RETURN_IF_ERROR(Read(*shard, "split_keys", &n.split_keys));
@@ -90,6 +95,10 @@ Status ParseTable(const toml::table& root, ServerConfig* c) {
     TESSERA_RETURN_IF_ERROR(Read(*shard, "log_gc_interval_ms", &n.log_gc_interval_ms));
     TESSERA_RETURN_IF_ERROR(Read(*shard, "log_gc_threshold", &n.log_gc_threshold));
     TESSERA_RETURN_IF_ERROR(Read(*shard, "log_gc_count_limit", &n.log_gc_count_limit));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "hibernate_after_ms", &n.hibernate_after_ms));
+    TESSERA_RETURN_IF_ERROR(
+        Read(*shard, "node_heartbeat_interval_ms", &n.node_heartbeat_interval_ms));
+    TESSERA_RETURN_IF_ERROR(Read(*shard, "node_dead_after_ms", &n.node_dead_after_ms));
   }
   return Status::OK();
 }
@@ -129,6 +138,9 @@ Status ServerConfig::Validate() const {
   if (engine != "rocksdb" && engine != "lmdb" && engine != "memory") {
     return Status::InvalidArgument("config: engine must be rocksdb, lmdb or memory");
   }
+  if (initial_shards < 1 || initial_shards > 99'999'999) {
+    return Status::InvalidArgument("config: initial_shards must be in [1, 99999999]");
+  }
   auto cluster = InitialCluster();
   if (!cluster.ok()) return cluster.status();
   if (!cluster->empty() && !cluster->count(node_id)) {
@@ -137,6 +149,10 @@ Status ServerConfig::Validate() const {
   multiraft::NodeOptions n = node;
   n.node_id = node_id;
   return n.Validate();
+}
+
+std::string BootstrapShardStart(uint64_t i) {
+  return i <= 1 ? std::string() : fmt::format("shard/{:08}", i);
 }
 
 Result<ServerConfig> ParseServerConfig(std::string_view text) {

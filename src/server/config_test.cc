@@ -21,6 +21,8 @@ write_timeout_ms = 2000
 [shard]
 split_keys = 1000
 log_gc_count_limit = 500
+hibernate_after_ms = 0
+node_dead_after_ms = 5000
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->node_id, NodeId(2));
@@ -31,6 +33,8 @@ log_gc_count_limit = 500
   EXPECT_EQ(c->node.write_timeout_ms, 2000);
   EXPECT_EQ(c->node.split_keys, 1000u);
   EXPECT_EQ(c->node.log_gc_count_limit, 500u);
+  EXPECT_EQ(c->node.hibernate_after_ms, 0);
+  EXPECT_EQ(c->node.node_dead_after_ms, 5000);
   EXPECT_TRUE(c->Validate().ok());
   auto cluster = c->InitialCluster();
   ASSERT_TRUE(cluster.ok());

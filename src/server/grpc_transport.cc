@@ -326,6 +326,7 @@ class GrpcTransport::Peer {
     const uint64_t limit = t_->options_.max_message_bytes;
     v1::RaftBatchMsg msg;
     uint64_t msg_bytes = kBatchHeaderBytes;
+    bool wrote = false;
     for (const Queued& q : work) {
       for (const multiraft::ShardMessage& m : q.batch.messages) {
         v1::ShardMessage pm;
@@ -341,13 +342,15 @@ class GrpcTransport::Peer {
         }
         if (msg_bytes + bytes > limit) {
           if (!WriteOne(&msg, msg_bytes)) return false;
+          wrote = true;
           msg_bytes = kBatchHeaderBytes;
         }
         *msg.add_messages() = std::move(pm);
         msg_bytes += bytes;
       }
     }
-    return msg.messages_size() == 0 || WriteOne(&msg, msg_bytes);
+    // Work with no message at all is a node-level heartbeat: it goes as an empty batch.
+    return (msg.messages_size() == 0 && wrote) || WriteOne(&msg, msg_bytes);
   }
 
   bool WriteOne(v1::RaftBatchMsg* msg, uint64_t bytes) {
@@ -400,7 +403,7 @@ GrpcTransport::~GrpcTransport() { Stop(); }
 void GrpcTransport::Send(multiraft::RaftBatch batch) {
   TESSERA_ASSERT(batch.from == options_.self, "sending a batch from another node");
   TESSERA_ASSERT(batch.to && batch.to != options_.self, "bad destination node");
-  if (batch.messages.empty()) return;
+  // An empty batch is a node-level heartbeat (node_liveness.h): it is sent like any other.
   Peer* peer = nullptr;
   {
     std::lock_guard lock(mu_);

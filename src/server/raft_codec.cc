@@ -301,6 +301,8 @@ void EncodeShardMessage(const multiraft::ShardMessage& m, v1::ShardMessage* out)
   out->set_shard_id(m.shard.value());
   EncodeRaftMessage(m.msg, out->mutable_message());
   if (m.descriptor) EncodeShardDescriptor(*m.descriptor, out->mutable_shard_descriptor());
+  out->set_notice(static_cast<v1::ShardNotice>(m.notice));
+  out->set_incarnation(m.incarnation);
 }
 
 Result<multiraft::ShardMessage> DecodeShardMessage(v1::ShardMessage* in) {
@@ -313,6 +315,26 @@ Result<multiraft::ShardMessage> DecodeShardMessage(v1::ShardMessage* in) {
       return Bad("shard message descriptor names another shard");
     }
     TESSERA_ASSIGN_OR_RETURN(m.descriptor, DecodeShardDescriptor(in->shard_descriptor()));
+  }
+  m.incarnation = in->incarnation();
+  switch (in->notice()) {
+    case v1::SHARD_NOTICE_NONE:
+      break;
+    case v1::SHARD_NOTICE_NOT_MEMBER:
+      if (!m.descriptor) return Bad("not-member notice without a shard descriptor");
+      m.notice = multiraft::ShardNotice::kNotMember;
+      break;
+    case v1::SHARD_NOTICE_NO_REPLICA:
+      m.notice = multiraft::ShardNotice::kNoReplica;
+      break;
+    case v1::SHARD_NOTICE_HIBERNATE:
+      m.notice = multiraft::ShardNotice::kHibernate;
+      break;
+    case v1::SHARD_NOTICE_WAKE:
+      m.notice = multiraft::ShardNotice::kWake;
+      break;
+    default:
+      return Bad("unknown shard notice");
   }
   TESSERA_ASSIGN_OR_RETURN(m.msg, DecodeRaftMessage(in->mutable_message()));
   return m;

@@ -123,6 +123,7 @@ multiraft::RaftBatch AnyBatch(Random& r) {
   for (uint64_t i = 0, n = r.Uniform(40); i < n; ++i) {
     const ShardId shard(1 + r.Uniform(1u << 31));
     multiraft::ShardMessage sm{shard, AnyMessage(r, b.from, b.to), AnyDescriptor(r, shard)};
+    sm.incarnation = r.Chance(0.5) ? 0 : r.Uniform(1000);
     // Forwarded requests keep their original sender.
     if (sm.msg.type == MessageType::kProp && r.Chance(0.3)) sm.msg.from = NodeId(99999);
     b.messages.push_back(std::move(sm));
@@ -159,6 +160,7 @@ TEST(RaftCodecTest, RandomBatchesRoundTrip) {
       EXPECT_EQ(got->messages[i].shard, b.messages[i].shard);
       EXPECT_EQ(got->messages[i].msg, b.messages[i].msg) << "iteration " << iter << " msg " << i;
       EXPECT_EQ(got->messages[i].descriptor, b.messages[i].descriptor);
+      EXPECT_EQ(got->messages[i].incarnation, b.messages[i].incarnation);
     }
   }
   for (size_t i = 0; i < std::size(kNetworkTypes); ++i) {
@@ -269,6 +271,28 @@ TEST(RaftCodecTest, DescriptorIsOptional) {
   auto got = DecodeRaftBatch(&b);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_FALSE(got->messages[0].descriptor.has_value());
+}
+
+TEST(RaftCodecTest, NoticesRoundTripAndNotMemberNeedsADescriptor) {
+  auto b = ValidWire(MessageType::kHeartbeatResp);
+  b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_NOT_MEMBER);
+  auto got = DecodeRaftBatch(&b);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->messages[0].notice, multiraft::ShardNotice::kNotMember);
+  ASSERT_TRUE(got->messages[0].descriptor.has_value());
+  b = ValidWire(MessageType::kHeartbeatResp);
+  b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_NO_REPLICA);
+  b.mutable_messages(0)->clear_shard_descriptor();
+  got = DecodeRaftBatch(&b);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->messages[0].notice, multiraft::ShardNotice::kNoReplica);
+  b = ValidWire(MessageType::kHeartbeatResp);
+  b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_NOT_MEMBER);
+  b.mutable_messages(0)->clear_shard_descriptor();
+  ExpectRefused(b, "not-member notice without a descriptor");
+  b = ValidWire(MessageType::kHeartbeatResp);
+  b.mutable_messages(0)->set_notice(static_cast<v1::ShardNotice>(9));
+  ExpectRefused(b, "unknown notice");
 }
 
 TEST(RaftCodecTest, RefusesMissingFields) {

@@ -73,11 +73,18 @@ Status Server::Open(const ServerConfig& config) {
   forward_->Set(node_.get());
 
   if (!cluster->empty()) {
-    // Static bootstrap: shard 1 over the whole key space, a replica on every listed node.
-    multiraft::ShardDescriptor d;
-    d.id = ShardId(1);
-    for (const auto& [id, addr] : *cluster) d.voters.push_back(id);
-    TESSERA_RETURN_IF_ERROR(node_->Bootstrap(d));
+    // Static bootstrap: shards 1..initial_shards tiling the key space (shard 1 over everything
+    // by default), a replica on every listed node.
+    std::vector<multiraft::ShardDescriptor> shards;
+    for (uint64_t i = 1; i <= config.initial_shards; ++i) {
+      multiraft::ShardDescriptor d;
+      d.id = ShardId(i);
+      d.start_key = BootstrapShardStart(i);
+      d.end_key = i == config.initial_shards ? std::string() : BootstrapShardStart(i + 1);
+      for (const auto& [id, addr] : *cluster) d.voters.push_back(id);
+      shards.push_back(std::move(d));
+    }
+    TESSERA_RETURN_IF_ERROR(node_->Bootstrap(shards));
   }
 
   kv_ = std::make_unique<KvService>(node_.get());

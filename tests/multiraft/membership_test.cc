@@ -104,9 +104,17 @@ TEST(MembershipTest, StaleEpochAndFollowersAreRefused) {
                                     [p](WriteResponse w) { p->set_value(std::move(w)); });
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_TRUE(f.get().status.Is(Status::Code::kEpochNotMatch));
-  // A follower refuses with NotLeader.
+  // A follower refuses with NotLeader (once it has applied the change, so that the epoch
+  // matches).
   NodeId follower(leader->value() % 3 + 1);
-  EXPECT_TRUE(c.ChangeMembership(follower, kShard, "v4").status.Is(Status::Code::kNotLeader));
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& d : c.node(follower)->Shards()) {
+      if (d.id == kShard) return d.epoch == c.shard(kShard).epoch;
+    }
+    return false;
+  }));
+  const Status st = c.ChangeMembership(follower, kShard, "v4").status;
+  EXPECT_TRUE(st.Is(Status::Code::kNotLeader)) << st.ToString();
 }
 
 TEST(MembershipTest, RestartedLearnerKeepsItsSnapshotData) {
@@ -148,6 +156,97 @@ TEST(MembershipTest, ARemovedNodeCanBeAddedBackAndRemembersItsTerm) {
             left.hard_state.term);
 }
 
+// A follower cut off while the group removes it never applies its removal: it learns of it from
+// the members it contacts once the partition heals (a not-member notice), and destroys its data.
+TEST(MembershipTest, AReplicaRemovedWhileCutOffIsDestroyedOnceItHearsFromTheGroup) {
+  TestCluster c(3);
+  auto leader = c.WaitForLeader(kShard);
+  ASSERT_TRUE(leader);
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(1), "one").status.ok());
+  const NodeId victim(leader->value() % 3 + 1);
+  ASSERT_TRUE(WaitFor([&] { return Stored(c.node(victim), Key(1)) == "one"; }));
+  c.network().Isolate(victim);
+  ASSERT_TRUE(
+      c.ChangeMembership(*leader, kShard, "r" + std::to_string(victim.value())).status.ok());
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(2), "two").status.ok());
+  // Cut off, it still holds the shard as it was.
+  EXPECT_TRUE(HasShard(c.node(victim), kShard));
+  c.network().Heal();
+  ASSERT_TRUE(WaitFor([&] { return !HasShard(c.node(victim), kShard); }));
+  EXPECT_EQ(Stored(c.node(victim), Key(1)), std::nullopt);
+  auto tomb = c.node(victim)->engine()->Get(storage::Cf::kMeta, TombstoneKey(kShard));
+  ASSERT_TRUE(tomb.ok());
+  auto d = DecodeShardDescriptor(*tomb);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->epoch.conf_version, c.shard(kShard).epoch.conf_version)
+      << "the tombstone records the membership that excluded it";
+}
+
+// A node removed and added back while its old replica was cut off: the old replica's answers
+// never count for the new member (its incarnation is older); the node ends with one current
+// replica that has every write, and it can be promoted to voter again.
+TEST(MembershipTest, ANodeAddedBackWhileItsOldReplicaWasCutOffEndsWithOneCurrentReplica) {
+  TestCluster c(3);
+  auto leader = c.WaitForLeader(kShard);
+  ASSERT_TRUE(leader);
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(1), "one").status.ok());
+  const NodeId victim(leader->value() % 3 + 1);
+  ASSERT_TRUE(WaitFor([&] { return Stored(c.node(victim), Key(1)) == "one"; }));
+  c.network().Isolate(victim);
+  const std::string id = std::to_string(victim.value());
+  WriteResponse removed = c.ChangeMembership(*leader, kShard, "r" + id);
+  ASSERT_TRUE(removed.status.ok()) << removed.status.ToString();
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(2), "two").status.ok());
+  ASSERT_TRUE(c.ChangeMembership(*leader, kShard, "l" + id).status.ok());
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(3), "three").status.ok());
+  c.network().Heal();
+  const uint64_t conf = c.shard(kShard).epoch.conf_version;
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& d : c.node(victim)->Shards()) {
+      if (d.id == kShard && d.epoch.conf_version == conf) {
+        return Stored(c.node(victim), Key(3)) == "three";
+      }
+    }
+    return false;
+  }));
+  EXPECT_EQ(Stored(c.node(victim), Key(2)), "two");
+  leader = c.WaitForLeader(kShard);
+  ASSERT_TRUE(leader);
+  WriteResponse r = c.ChangeMembership(*leader, kShard, "v" + id, std::chrono::seconds(10));
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(4), "four").status.ok());
+  ASSERT_TRUE(WaitFor([&] { return Stored(c.node(victim), Key(4)) == "four"; }));
+}
+
+// A change that would leave fewer live voters than a quorum is refused before it is proposed.
+TEST(MembershipTest, AChangeThatLeavesNoLiveQuorumIsRefused) {
+  TestCluster c(3);
+  auto leader = c.WaitForLeader(kShard);
+  ASSERT_TRUE(leader);
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(1), "one").status.ok());
+  const NodeId n4 = c.AddNode();
+  c.network().Isolate(n4);
+  // A voter that has no replica yet: allowed while three of four voters are live.
+  ASSERT_TRUE(c.ChangeMembership(*leader, kShard, "v4").status.ok());
+  const NodeId other(leader->value() % 3 + 1);
+  // Down to three voters, two live: still a quorum.
+  ASSERT_TRUE(c.ChangeMembership(*leader, kShard, "r" + std::to_string(other.value())).status.ok());
+  // Removing the last other live voter would leave the leader alone among two voters.
+  const NodeId last(6 - leader->value() - other.value());
+  const Epoch before = c.shard(kShard).epoch;
+  WriteResponse r = c.ChangeMembership(*leader, kShard, "r" + std::to_string(last.value()),
+                                       std::chrono::milliseconds(300));
+  EXPECT_TRUE(r.status.Is(Status::Code::kUnavailable)) << r.status.ToString();
+  EXPECT_EQ(c.shard(kShard).epoch, before);
+  // Once the new voter is reachable and caught up, the same change goes through.
+  c.network().Heal();
+  r = c.ChangeMembership(*leader, kShard, "r" + std::to_string(last.value()),
+                         std::chrono::seconds(10));
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_TRUE(c.PutAnywhere(kShard, Key(2), "two").status.ok());
+  ASSERT_TRUE(WaitFor([&] { return Stored(c.node(n4), Key(2)) == "two"; }));
+}
+
 TEST(MembershipTest, LeadershipMovesOnRequest) {
   TestCluster c(3);
   auto leader = c.WaitForLeader(kShard);
@@ -159,12 +258,18 @@ TEST(MembershipTest, LeadershipMovesOnRequest) {
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   ASSERT_TRUE(f.get().status.ok());
   ASSERT_TRUE(WaitFor([&] { return c.Put(to, kShard, Key(1), "x").status.ok(); }));
-  // A follower cannot start a transfer.
-  auto q = std::make_shared<std::promise<WriteResponse>>();
-  auto g = q->get_future();
-  c.node(*leader)->TransferLeader(kShard, to, [q](WriteResponse w) { q->set_value(std::move(w)); });
-  ASSERT_EQ(g.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_TRUE(g.get().status.Is(Status::Code::kNotLeader));
+  // A follower cannot start a transfer (the old leader learns of the new term soon, not at once).
+  Status st;
+  ASSERT_TRUE(WaitFor([&] {
+    auto q = std::make_shared<std::promise<WriteResponse>>();
+    auto g = q->get_future();
+    c.node(*leader)->TransferLeader(kShard, to,
+                                    [q](WriteResponse w) { q->set_value(std::move(w)); });
+    if (g.wait_for(std::chrono::seconds(5)) != std::future_status::ready) return false;
+    st = g.get().status;
+    return !st.ok();
+  }));
+  EXPECT_TRUE(st.Is(Status::Code::kNotLeader)) << st.ToString();
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "common/assert.h"
 #include "multiraft/local_state.h"
@@ -79,18 +81,29 @@ WriteResponse TestCluster::ChangeMembership(NodeId on, ShardId shard, const std:
   TESSERA_ASSERT(parsed.ok(), "bad change text");
   raft::ConfChange cc;
   cc.changes = std::move(parsed).value();
-  auto p = std::make_shared<std::promise<WriteResponse>>();
-  auto f = p->get_future();
-  node(on)->ChangeMembership(shard, this->shard(shard).epoch, std::move(cc),
-                             [p](WriteResponse r) { p->set_value(std::move(r)); });
-  if (f.wait_for(timeout) != std::future_status::ready) {
-    return WriteResponse{Status::Timeout("test: no answer in time"), {}, {}};
+  // Unavailable (the followers have not acknowledged the new leader yet) is retried until the
+  // deadline.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::optional<WriteResponse> refused;
+  while (true) {
+    auto p = std::make_shared<std::promise<WriteResponse>>();
+    auto f = p->get_future();
+    node(on)->ChangeMembership(shard, this->shard(shard).epoch, cc,
+                               [p](WriteResponse r) { p->set_value(std::move(r)); });
+    if (f.wait_until(deadline) != std::future_status::ready) {
+      if (refused) return *refused;
+      return WriteResponse{Status::Timeout("test: no answer in time"), {}, {}};
+    }
+    WriteResponse r = f.get();
+    if (r.status.ok()) {
+      for (const auto& d : r.hint.current) Learn(d);
+    }
+    if (!r.status.Is(Status::Code::kUnavailable) || std::chrono::steady_clock::now() >= deadline) {
+      return r;
+    }
+    refused = r;
+    std::this_thread::yield();
   }
-  WriteResponse r = f.get();
-  if (r.status.ok()) {
-    for (const auto& d : r.hint.current) Learn(d);
-  }
-  return r;
 }
 
 std::string TestCluster::KeyIn(ShardId id, const std::string& suffix) const {
@@ -105,6 +118,8 @@ void TestCluster::StartNode(NodeId id) {
   o.election_ticks = 10;
   o.heartbeat_ticks = 2;
   o.lease_reads = lease_reads_;
+  o.node_heartbeat_interval_ms = 50;  // node liveness on the same scale
+  o.node_dead_after_ms = 200;
   if (tweak_) tweak_(&o);
   const size_t i = id.value() - 1;
   snap_dirs_[i] = std::make_unique<SnapshotDirs>(dir_ + "/node" + std::to_string(id.value()));

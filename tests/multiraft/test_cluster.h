@@ -73,7 +73,8 @@ class TestCluster {
   // Starts one more node (id n+1) with no replica; returns its id.
   NodeId AddNode();
   // Changes a shard's membership through node `on` (the test's epoch of the shard); on success
-  // learns the new descriptor.
+  // learns the new descriptor. Unavailable (not enough live voters yet) is retried until
+  // `timeout`, then returned.
   WriteResponse ChangeMembership(NodeId on, ShardId shard, const std::string& changes,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
   SimSnapshotNetwork& snapshot_network() { return snap_net_; }

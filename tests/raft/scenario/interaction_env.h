@@ -93,6 +93,7 @@ class InteractionEnv {
   Status HandleHeal(const Directive& d);
   Status HandleRestart(const Directive& d);
   Status HandleCompact(const Directive& d);
+  Status HandleResumeAfterPause(const Directive& d);
   Status HandleRaftLog(const Directive& d);
   Status HandleRaftState(const Directive& d);
   Status HandleStatus(const Directive& d);

@@ -195,6 +195,8 @@ std::string InteractionEnv::Handle(const Directive& d) {
     s = HandleRestart(d);
   } else if (c == "compact") {
     s = HandleCompact(d);
+  } else if (c == "resume-after-pause") {
+    s = HandleResumeAfterPause(d);
   } else if (c == "raft-log") {
     s = HandleRaftLog(d);
   } else if (c == "raft-state") {
@@ -264,6 +266,17 @@ Status InteractionEnv::HandleCampaign(const Directive& d) {
   for (NodeId id : ids) {
     TESSERA_ASSIGN_OR_RETURN(EnvNode * n, Node(id));
     n->raw->Campaign();
+  }
+  return Status::OK();
+}
+
+// resume-after-pause ID...: the application stopped ticking these nodes for a while
+// (hibernation) and resumes them.
+Status InteractionEnv::HandleResumeAfterPause(const Directive& d) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<NodeId> ids, NodeIds(d, false));
+  for (NodeId id : ids) {
+    TESSERA_ASSIGN_OR_RETURN(EnvNode * n, Node(id));
+    n->raw->ResumeAfterPause();
   }
   return Status::OK();
 }
@@ -543,8 +556,9 @@ Status InteractionEnv::HandleStatus(const Directive& d) {
   TESSERA_ASSIGN_OR_RETURN(EnvNode * n, Node(ids[0]));
   const NodeStatus st = n->raw->GetStatus();
   Print(std::string(StateRoleName(st.soft_state.role)) + " " + DescribeHardState(st.hard_state) +
-        " Applied:" + std::to_string(st.applied.value()) + " LastIndex:" +
-        std::to_string(st.last_index.value()) + (n->raw->LeaseValid() ? " LeaseValid" : ""));
+        " Applied:" + std::to_string(st.applied.value()) +
+        " LastIndex:" + std::to_string(st.last_index.value()) +
+        (n->raw->LeaseValid() ? " LeaseValid" : "") + (n->raw->Quiescent() ? " Quiescent" : ""));
   Print("ConfState " + DescribeConfState(st.conf_state));
   for (const PeerProgress& p : st.progress) {
     Print(std::to_string(p.id.value()) + ": " + p.state +

@@ -117,12 +117,12 @@ std::string SimResult::Summary() const {
   return fmt::format(
       "{} ms simulated; ops ok {}, fail {}, unknown {}, dropped {}; crashes {}, partitions {}, "
       "net bursts {}, splits {}, leader transfers {}, conf changes {} (moves {}, re-adds {}); "
-      "snapshots sent {}, delivered {}; batches delivered {}, lost {}, duplicated {}; polls {}; "
-      "trace "
-      "{:016x}",
+      "snapshots sent {}, delivered {}; hibernations {}; batches delivered {}, lost {}, "
+      "duplicated {}; polls {}; trace {:016x}",
       end_nanos / 1'000'000, ops_ok, ops_failed, ops_unknown, ops_dropped, crashes, partitions,
       net_bursts, splits, transfers, conf_changes, moves, readds, snapshots_sent,
-      snapshots_delivered, batches_delivered, batches_lost, batches_duplicated, polls, trace_hash);
+      snapshots_delivered, hibernations, batches_delivered, batches_lost, batches_duplicated, polls,
+      trace_hash);
 }
 
 SimOptions OptionsForSeed(uint64_t seed) {
@@ -146,6 +146,8 @@ SimOptions OptionsForSeed(uint64_t seed) {
   o.faults.base.max_delay_nanos = static_cast<int64_t>(r.Range(1, 5)) * 1'000'000;
   o.faults.base.long_delay_max_nanos = static_cast<int64_t>(r.Range(20, 200)) * 1'000'000;
   o.chaos_nanos = static_cast<int64_t>(r.Range(2000, 4000)) * 1'000'000;
+  // Most seeds let idle shards hibernate (after 30-300 ms, against 100 ms election timeouts).
+  o.cluster.hibernate_after_ms = r.Chance(0.7) ? static_cast<int>(r.Range(3, 30)) * 10 : 0;
   return o;
 }
 
@@ -206,6 +208,7 @@ SimResult RunClusterSim(uint64_t seed, const SimOptions& o) {
   r.batches_duplicated = ns.duplicated;
   r.end_nanos = cluster.now();
   r.polls = cluster.stats().polls;
+  r.hibernations = cluster.Hibernations();
   trace.Mix(r.end_nanos);
   trace.Mix(ns.delivered);
   r.trace_hash = trace.hash();

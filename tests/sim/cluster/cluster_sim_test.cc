@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include "common/logging.h"
 #include "tests/sim/cluster/invariants.h"
 
@@ -16,19 +14,6 @@ namespace {
 constexpr uint64_t kSeeds = 330;
 constexpr uint64_t kShards = 12;
 
-// Seeds of 1..kSeeds that fail on known bugs of src/multiraft that are not fixed yet (see
-// docs/simulation.md, "Known failures"); they are left out of the sweep, never hidden by a
-// weaker check. Replay one with ReplayCommand. Mostly: a replica removed while its node was cut
-// off (or down) never learns that it was removed, since the group stops talking to it, so it
-// keeps its data and descriptor forever (no stale-replica GC). 140, 150, 157, 193, 232 and 236
-// pass in the RelWithDebInfo build but fail under ASan: a run is not yet identical across builds.
-const std::set<uint64_t> kKnownFailing = {
-    13,  14,  18,  19,  32,  34,  35,  40,  42,  44,  45,  62,  69,  80,  83,  92,  95,
-    96,  99,  102, 108, 113, 114, 115, 120, 121, 123, 134, 138, 140, 143, 148, 150, 152,
-    157, 158, 159, 165, 166, 172, 173, 175, 181, 184, 185, 187, 188, 189, 190, 192, 193,
-    196, 198, 202, 209, 211, 212, 214, 222, 232, 236, 241, 244, 246, 247, 252, 257, 258,
-    262, 268, 270, 273, 281, 282, 294, 295, 307, 311, 314, 317, 326};
-
 class ClusterSimulation : public ::testing::TestWithParam<uint64_t> {
  protected:
   void SetUp() override { SetLogLevel("error"); }
@@ -37,9 +22,8 @@ class ClusterSimulation : public ::testing::TestWithParam<uint64_t> {
 TEST_P(ClusterSimulation, InvariantsHoldForEverySeed) {
   const uint64_t shard = GetParam();
   uint64_t ok = 0, unknown = 0, crashes = 0, partitions = 0, failed_cas = 0, splits = 0;
-  uint64_t moves = 0, readds = 0, transfers = 0, snapshots = 0, seeds = 0;
+  uint64_t moves = 0, readds = 0, transfers = 0, snapshots = 0, seeds = 0, hibernations = 0;
   for (uint64_t seed = 1 + shard; seed <= kSeeds; seed += kShards) {
-    if (kKnownFailing.count(seed)) continue;
     ++seeds;
     const SimResult r = RunClusterSim(seed, OptionsForSeed(seed));
     EXPECT_TRUE(r.ok) << "seed " << seed << ": " << r.Summary() << "\n"
@@ -54,6 +38,7 @@ TEST_P(ClusterSimulation, InvariantsHoldForEverySeed) {
     readds += r.readds;
     transfers += r.transfers;
     snapshots += r.snapshots_delivered;
+    hibernations += r.hibernations;
   }
   // The sweep must exercise what it claims to test.
   EXPECT_GT(ok, 500u);
@@ -65,6 +50,7 @@ TEST_P(ClusterSimulation, InvariantsHoldForEverySeed) {
   EXPECT_GT(moves + readds, 0u);
   EXPECT_GT(transfers, 5u);
   EXPECT_GT(snapshots, 5u);
+  EXPECT_GT(hibernations, 0u);
   EXPECT_GE(seeds, 12u);
 }
 

@@ -312,6 +312,7 @@ void FaultScheduler::ProposeConf(ShardId shard, const std::string& change,
     return;
   }
   p->waiting = static_cast<int>(targets.size());
+  ++conf_in_flight_;
   const uint64_t gen = generation_;
   for (const auto& [id, epoch] : targets) {
     std::weak_ptr<bool> alive = alive_;
@@ -326,6 +327,7 @@ void FaultScheduler::ProposeConf(ShardId shard, const std::string& change,
           if (p->answered) return;
           if (r.status.ok() || p->waiting == 0) {
             p->answered = true;
+            --conf_in_flight_;
             // Run the next step from the event queue, not from inside the node's callback.
             const bool ok = r.status.ok();
             cluster_->events().At(cluster_->now(), [this, alive, p, gen, ok] {
@@ -438,6 +440,8 @@ bool FaultScheduler::RemoveAndReaddReplica() {
 }
 
 bool FaultScheduler::HasLearners() const {
+  // A change still in flight may add a learner after this returns.
+  if (conf_in_flight_ > 0) return true;
   for (const auto& [id, d] : NewestDescriptors(*cluster_)) {
     if (!d.learners.empty()) return true;
   }

@@ -80,7 +80,8 @@ class FaultScheduler {
   void HealAll();
 
   // After HealAll: the newest descriptor of some shard still has learners (an abandoned
-  // sequence). RemoveLearners proposes removing them (call it again until none is left).
+  // sequence), or a membership change is still in flight (it may add one). RemoveLearners
+  // proposes removing them (call it again until none is left).
   bool HasLearners() const;
   void RemoveLearners();
 
@@ -126,6 +127,7 @@ class FaultScheduler {
   int64_t stop_nanos_ = 0;
   uint64_t generation_ = 0;  // bumped by HealAll: scheduled ends of older faults do nothing
   bool sequence_ = false;    // a membership sequence is in progress
+  int conf_in_flight_ = 0;   // membership changes proposed and not answered yet
   FaultStats stats_;
   // Node callbacks hold a weak reference: a node stopping after the scheduler is gone (at the
   // end of a run) must not call into it.

@@ -106,6 +106,9 @@ Result<std::unique_ptr<Node>> SimCluster::OpenNode(NodeId id) {
   o.clock = &clock_;
   o.log_gc_interval_ms = opts_.log_gc_interval_ms;
   o.log_gc_threshold = opts_.log_gc_threshold;
+  o.hibernate_after_ms = opts_.hibernate_after_ms;
+  o.node_heartbeat_interval_ms = opts_.node_heartbeat_interval_ms;
+  o.node_dead_after_ms = opts_.node_dead_after_ms;
   o.log_gc_count_limit = opts_.log_gc_count_limit;
   Slot& s = slot(id);
   s.snap_dirs = std::make_unique<multiraft::SnapshotDirs>(s.data_dir);
@@ -114,11 +117,18 @@ Result<std::unique_ptr<Node>> SimCluster::OpenNode(NodeId id) {
                     multiraft::SnapshotServices{snap_net_.SenderFor(id), s.snap_dirs.get()});
 }
 
+uint64_t SimCluster::Hibernations() const {
+  uint64_t n = stats_.hibernations;
+  for (NodeId id : UpNodes()) n += node(id)->stats().hibernations;
+  return n;
+}
+
 void SimCluster::Crash(NodeId id) {
   TESSERA_ASSERT(up(id), "crash of a node that is down");
   net_.Detach(id);
   snap_net_.Detach(id);
   slot(id).node->Stop();
+  stats_.hibernations += slot(id).node->stats().hibernations;
   slot(id).node.reset();
   const Status s = storage::CrashLoseUnsynced(engine(id));
   TESSERA_ASSERT(s.ok(), s.ToString().c_str());

@@ -48,6 +48,10 @@ struct ClusterOptions {
   int log_gc_interval_ms = 10'000;
   uint64_t log_gc_threshold = 50;
   uint64_t log_gc_count_limit = 10'000;
+  // Hibernation (NodeOptions), scaled to the simulation's 10 ms ticks; 0 turns it off.
+  int hibernate_after_ms = 0;
+  int node_heartbeat_interval_ms = 50;
+  int node_dead_after_ms = 200;
   // Bound on node polls in a run: a run that polls more is stuck in busy work (a livelock, or
   // traffic that never ends). RunUntil then returns at once; the caller reports it.
   // Determined by counts, not wall time, so that it replays.
@@ -106,8 +110,12 @@ class SimCluster {
 
   struct Stats {
     uint64_t steps = 0, polls = 0, crashes = 0, restarts = 0, busy_instants = 0;
+    // Replicas that fell asleep (hibernation), summed over the nodes' lives.
+    uint64_t hibernations = 0;
   };
   const Stats& stats() const { return stats_; }
+  // stats().hibernations plus what the running nodes counted so far.
+  uint64_t Hibernations() const;
 
  private:
   struct Slot {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Idle shards (issue 5 target): 3 Tessera nodes on loopback, each with a replica of 10,000
+# shards (static bootstrap, --initial-shards), fsync on, default options (hibernation after 3 s).
+# bench/idle_shards then measures, after a settling time, the CPU the three server processes use
+# while idle and their resident memory, then the latency of a write to a sleeping shard.
+#
+# Usage: bench/run_idle_shards.sh [--build-dir DIR] [--shards N] [--settle-s N] [--idle-s N]
+# Defaults: build/ (tessera and bench/idle_shards from it), 10000 shards, 40 s settling, 60 s
+# measured. Everything runs on 127.0.0.1 in a temporary directory removed on exit; only the
+# processes this script started are stopped.
+set -euo pipefail
+
+BUILD_DIR=build
+SHARDS=10000
+SETTLE_S=40
+IDLE_S=60
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build-dir) BUILD_DIR="$2"; shift 2 ;;
+    --shards) SHARDS="$2"; shift 2 ;;
+    --settle-s) SETTLE_S="$2"; shift 2 ;;
+    --idle-s) IDLE_S="$2"; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+TOOL="$BUILD_DIR/bench/idle_shards"
+TESSERA_BIN="$BUILD_DIR/tessera"
+for f in "$TOOL" "$TESSERA_BIN"; do
+  [[ -x "$f" ]] || { echo "missing executable: $f (build it first)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/tessera-idle-shards.XXXXXX)
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    timeout 30 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+read -r -a PORTS <<<"$(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')"
+CLUSTER="1=127.0.0.1:${PORTS[0]},2=127.0.0.1:${PORTS[1]},3=127.0.0.1:${PORTS[2]}"
+ENDPOINTS="127.0.0.1:${PORTS[0]},127.0.0.1:${PORTS[1]},127.0.0.1:${PORTS[2]}"
+for i in 1 2 3; do
+  "$TESSERA_BIN" server --node-id "$i" --data-dir "$WORK/n$i" --listen "127.0.0.1:${PORTS[$((i - 1))]}" \
+    --initial-cluster "$CLUSTER" --initial-shards "$SHARDS" --log-level warn \
+    >"$WORK/n$i.log" 2>&1 &
+  PIDS+=($!)
+done
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $SHARDS shards x 3 nodes"
+"$TOOL" --endpoints "$ENDPOINTS" --server-pids "$(IFS=,; echo "${PIDS[*]}")" --shards "$SHARDS" \
+  --settle-s "$SETTLE_S" --idle-s "$IDLE_S"

@@ -1,0 +1,110 @@
+// Hibernation of idle shards (worker.h): a shard with no request stops ticking and heartbeating
+// on all its replicas, so that thousands of idle shards cost a node almost nothing; node-level
+// heartbeats (node_liveness.h) stand in for the shards' own while they sleep.
+#include <set>
+
+#include "common/logging.h"
+#include "multiraft/worker.h"
+
+namespace tessera::multiraft {
+
+namespace {
+bool Idle(const Replica& r) {
+  return r.initialized && !r.removed && r.pending_writes.empty() && r.round_writes.empty() &&
+         r.round_reads.empty() && r.reads_awaiting_index.empty() &&
+         r.reads_awaiting_apply.empty() && !r.incoming_snapshot && r.compact_to == LogIndex(0);
+}
+}  // namespace
+
+void Worker::SetHibernating(Replica& r, bool on) {
+  if (r.hibernating == on) return;
+  r.hibernating = on;
+  (on ? stats_.hibernations : stats_.wakes).fetch_add(1, std::memory_order_relaxed);
+  stats_.hibernating.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
+}
+
+void Worker::MaybeHibernate(Replica& r, int64_t now_ms) {
+  if (opts_.hibernate_after_ms == 0 || r.hibernating) return;
+  if (r.raft->soft_state().role != raft::StateRole::kLeader) return;
+  if (now_ms - r.last_request_ms < opts_.hibernate_after_ms || !Idle(r)) return;
+  // Quiescent: every member has every entry, all committed and applied here, nothing pending in
+  // Raft. Followers then have nothing to wait for but the next request.
+  if (!r.raft->Quiescent()) return;
+  SetHibernating(r, true);
+  const LogIndex last = r.raft->LastIndex();
+  const Term term = r.raft->term();
+  const raft::ConfState& cs = r.apply.conf_state;
+  for (const auto* set : {&cs.voters, &cs.learners}) {
+    for (NodeId to : *set) {
+      if (to != opts_.node_id) {
+        SendNotice(r.desc.id, to, term, ShardNotice::kHibernate, std::nullopt, last, last);
+      }
+    }
+  }
+  Log().debug("shard {}: hibernating at index {}", r.desc.id.value(), last.value());
+}
+
+void Worker::HandleHibernateNotice(Replica& r, const ShardMessage& sm) {
+  if (r.hibernating || !Idle(r)) return;
+  const raft::SoftState& ss = r.raft->soft_state();
+  // Only from the leader this replica follows, in its term, and only if it has and applied
+  // everything the leader has: otherwise it stays awake, and its messages wake the leader.
+  if (ss.role != raft::StateRole::kFollower || ss.lead != sm.msg.from ||
+      r.raft->term() != sm.msg.term) {
+    return;
+  }
+  if (r.raft->LastIndex() != sm.msg.index || r.raft->committed() != sm.msg.commit ||
+      r.apply.applied_index != sm.msg.commit) {
+    return;
+  }
+  SetHibernating(r, true);
+}
+
+void Worker::Wake(Replica& r, bool tell_leader) {
+  if (!r.hibernating) return;
+  SetHibernating(r, false);
+  r.last_request_ms = NowMs();
+  r.raft->ResumeAfterPause();
+  Activate(&r);
+  const raft::SoftState& ss = r.raft->soft_state();
+  if (tell_leader && ss.role != raft::StateRole::kLeader && ss.lead && ss.lead != opts_.node_id) {
+    SendNotice(r.desc.id, ss.lead, r.raft->term(), ShardNotice::kWake, std::nullopt);
+  }
+}
+
+bool Worker::TickHibernating(Replica& r, int64_t now_ms, std::map<NodeId, bool>* alive) {
+  const raft::SoftState& ss = r.raft->soft_state();
+  if (ss.role == raft::StateRole::kLeader) return true;
+  // A follower sleeps while its leader's node is alive; once that node has been silent for
+  // node_dead_after_ms it wakes, and its election timer runs again.
+  bool leader_alive = false;
+  if (ss.lead) {
+    auto it = alive->find(ss.lead);
+    if (it == alive->end()) {
+      it =
+          alive
+              ->emplace(ss.lead, host_->liveness().Alive(ss.lead, now_ms, opts_.node_dead_after_ms))
+              .first;
+    }
+    leader_alive = it->second;
+  }
+  if (leader_alive) return true;
+  Log().info("shard {}: waking up: the leader's node {} is silent", r.desc.id.value(),
+             ss.lead.value());
+  Wake(r, /*tell_leader=*/false);
+  return false;
+}
+
+void Worker::SendNodeHeartbeats(int64_t now_ms) {
+  if (opts_.hibernate_after_ms == 0 || now_ms < next_node_heartbeat_ms_) return;
+  next_node_heartbeat_ms_ = now_ms + opts_.node_heartbeat_interval_ms;
+  std::set<NodeId> peers;
+  for (const auto& [id, r] : replicas_) {
+    for (NodeId n : r->desc.voters) peers.insert(n);
+    for (NodeId n : r->desc.learners) peers.insert(n);
+  }
+  peers.erase(opts_.node_id);
+  for (NodeId to : peers) transport_->Send(RaftBatch{opts_.node_id, to, {}});
+}
+
+}  // namespace tessera::multiraft
