@@ -5,6 +5,7 @@
 # while idle and their resident memory, then the latency of a write to a sleeping shard.
 #
 # Usage: bench/run_idle_shards.sh [--build-dir DIR] [--shards N] [--settle-s N] [--idle-s N]
+#                                 [--log-level LEVEL]
 # Defaults: build/ (tessera and bench/idle_shards from it), 10000 shards, 40 s settling, 60 s
 # measured. Everything runs on 127.0.0.1 in a temporary directory removed on exit; only the
 # processes this script started are stopped.
@@ -14,12 +15,14 @@ BUILD_DIR=build
 SHARDS=10000
 SETTLE_S=40
 IDLE_S=60
+LOG_LEVEL=warn
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) BUILD_DIR="$2"; shift 2 ;;
     --shards) SHARDS="$2"; shift 2 ;;
     --settle-s) SETTLE_S="$2"; shift 2 ;;
     --idle-s) IDLE_S="$2"; shift 2 ;;
+    --log-level) LOG_LEVEL="$2"; shift 2 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -53,10 +56,11 @@ CLUSTER="1=127.0.0.1:${PORTS[0]},2=127.0.0.1:${PORTS[1]},3=127.0.0.1:${PORTS[2]}
 ENDPOINTS="127.0.0.1:${PORTS[0]},127.0.0.1:${PORTS[1]},127.0.0.1:${PORTS[2]}"
 for i in 1 2 3; do
   "$TESSERA_BIN" server --node-id "$i" --data-dir "$WORK/n$i" --listen "127.0.0.1:${PORTS[$((i - 1))]}" \
-    --initial-cluster "$CLUSTER" --initial-shards "$SHARDS" --log-level warn \
+    --initial-cluster "$CLUSTER" --initial-shards "$SHARDS" --log-level "$LOG_LEVEL" \
     >"$WORK/n$i.log" 2>&1 &
   PIDS+=($!)
 done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $SHARDS shards x 3 nodes"
 "$TOOL" --endpoints "$ENDPOINTS" --server-pids "$(IFS=,; echo "${PIDS[*]}")" --shards "$SHARDS" \
   --settle-s "$SETTLE_S" --idle-s "$IDLE_S"
+echo "followers woken by node liveness: $(cat "$WORK"/n*.log | grep -c 'waking up' || true)"

@@ -147,6 +147,7 @@ void Worker::Dispatch(Task& task) {
           TESSERA_ASSERT(!replicas_.count(id), "replica added twice");
           Replica* r = t.replica.get();
           replicas_.emplace(id, std::move(t.replica));
+          awake_.emplace(id, r);
           if (r->campaign_on_start) {
             r->campaign_on_start = false;
             r->raft->Campaign();
@@ -337,17 +338,32 @@ void Worker::Tick() {
   const int64_t now_ms = NowMs();
   const int64_t election_ms = static_cast<int64_t>(opts_.election_ticks) * opts_.tick_ms;
   std::vector<ShardId> to_destroy;
-  std::map<NodeId, bool> alive;  // node liveness, looked up once per node per tick
   SendNodeHeartbeats(now_ms);
-  for (auto& [id, r] : replicas_) {
+  // Node liveness, once per tick. Sleeping replicas are not visited at all, unless a node has
+  // just gone silent: then the followers whose leader it was wake up.
+  std::vector<NodeId> dead = DeadPeers(now_ms);
+  if (dead != last_dead_) {
+    std::vector<NodeId> newly;
+    std::set_difference(dead.begin(), dead.end(), last_dead_.begin(), last_dead_.end(),
+                        std::back_inserter(newly));
+    if (!newly.empty()) {
+      for (auto& [id, r] : replicas_) {
+        if (r->hibernating) TickHibernating(*r, newly);
+      }
+    }
+    last_dead_ = std::move(dead);
+  }
+  std::vector<Replica*> ticking;
+  ticking.reserve(awake_.size());
+  for (auto& [id, r] : awake_) ticking.push_back(r);
+  for (Replica* r : ticking) {
     if (r->removed &&
         (r->removed_by_notice > 0 || r->raft->soft_state().role != raft::StateRole::kLeader)) {
-      to_destroy.push_back(id);
+      to_destroy.push_back(r->desc.id);
       continue;
     }
-    if (r->hibernating && TickHibernating(*r, now_ms, &alive)) continue;
     r->raft->Tick();
-    Activate(r.get());
+    Activate(r);
     if (now_ms >= r->next_split_check_ms) {
       r->next_split_check_ms = now_ms + opts_.split_check_interval_ms;
       CheckSplit(*r);

@@ -186,13 +186,19 @@ class Worker {
   void Wake(Replica& r, bool tell_leader);
   // A follower's answer to its leader's kHibernate notice.
   void HandleHibernateNotice(Replica& r, const ShardMessage& sm);
-  // Tick work for a hibernating replica: wakes a follower whose leader's node is dead. Returns
-  // whether the replica still hibernates.
-  bool TickHibernating(Replica& r, int64_t now_ms, std::map<NodeId, bool>* alive);
+  // Tick work for a hibernating replica: wakes a follower whose leader's node is among `dead`.
+  // Returns whether the replica still hibernates.
+  bool TickHibernating(Replica& r, const std::vector<NodeId>& dead);
+  // The nodes of peers_ silent for node_dead_after_ms.
+  std::vector<NodeId> DeadPeers(int64_t now_ms) const;
   // Node-level heartbeats: an empty batch to every node this worker's replicas share a shard
   // with, every node_heartbeat_interval_ms (while hibernation is on).
   void SendNodeHeartbeats(int64_t now_ms);
   int64_t next_node_heartbeat_ms_ = 0;
+  std::vector<NodeId> peers_;      // nodes sharing a shard with this worker's replicas
+  std::vector<NodeId> last_dead_;  // DeadPeers at the previous tick
+  size_t peers_replicas_ = 0;      // replicas_.size() when peers_ was computed
+  int64_t next_peers_refresh_ms_ = 0;
 
   // Replica lifecycle (worker_lifecycle.cc).
   // A replica for a shard this node does not have, from a leader's message that carries its
@@ -254,6 +260,9 @@ class Worker {
 
   // Worker-thread state.
   std::map<ShardId, std::unique_ptr<Replica>> replicas_;
+  // The replicas that tick: every replica but the hibernating ones (ordered, so that a simulated
+  // run replays).
+  std::map<ShardId, Replica*> awake_;
   std::vector<Replica*> touched_;  // replicas with requests this round
   // Replicas that may have a Ready this round: only these are visited, so a round costs what
   // its traffic costs, not the number of replicas.

@@ -1,6 +1,7 @@
 // Hibernation of idle shards (worker.h): a shard with no request stops ticking and heartbeating
 // on all its replicas, so that thousands of idle shards cost a node almost nothing; node-level
 // heartbeats (node_liveness.h) stand in for the shards' own while they sleep.
+#include <algorithm>
 #include <set>
 
 #include "common/logging.h"
@@ -19,6 +20,11 @@ bool Idle(const Replica& r) {
 void Worker::SetHibernating(Replica& r, bool on) {
   if (r.hibernating == on) return;
   r.hibernating = on;
+  if (on) {
+    awake_.erase(r.desc.id);
+  } else {
+    awake_.emplace(r.desc.id, &r);
+  }
   (on ? stats_.hibernations : stats_.wakes).fetch_add(1, std::memory_order_relaxed);
   stats_.hibernating.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
 }
@@ -45,7 +51,9 @@ void Worker::MaybeHibernate(Replica& r, int64_t now_ms) {
 }
 
 void Worker::HandleHibernateNotice(Replica& r, const ShardMessage& sm) {
-  if (r.hibernating || !Idle(r)) return;
+  // A node with hibernation off keeps ticking (and watching no node liveness); its messages wake
+  // the leader when its election timer runs out.
+  if (opts_.hibernate_after_ms == 0 || r.hibernating || !Idle(r)) return;
   const raft::SoftState& ss = r.raft->soft_state();
   // Only from the leader this replica follows, in its term, and only if it has and applied
   // everything the leader has: otherwise it stays awake, and its messages wake the leader.
@@ -72,39 +80,43 @@ void Worker::Wake(Replica& r, bool tell_leader) {
   }
 }
 
-bool Worker::TickHibernating(Replica& r, int64_t now_ms, std::map<NodeId, bool>* alive) {
+bool Worker::TickHibernating(Replica& r, const std::vector<NodeId>& dead) {
   const raft::SoftState& ss = r.raft->soft_state();
   if (ss.role == raft::StateRole::kLeader) return true;
   // A follower sleeps while its leader's node is alive; once that node has been silent for
   // node_dead_after_ms it wakes, and its election timer runs again.
-  bool leader_alive = false;
-  if (ss.lead) {
-    auto it = alive->find(ss.lead);
-    if (it == alive->end()) {
-      it =
-          alive
-              ->emplace(ss.lead, host_->liveness().Alive(ss.lead, now_ms, opts_.node_dead_after_ms))
-              .first;
-    }
-    leader_alive = it->second;
-  }
-  if (leader_alive) return true;
+  if (ss.lead && std::find(dead.begin(), dead.end(), ss.lead) == dead.end()) return true;
   Log().info("shard {}: waking up: the leader's node {} is silent", r.desc.id.value(),
              ss.lead.value());
   Wake(r, /*tell_leader=*/false);
   return false;
 }
 
+std::vector<NodeId> Worker::DeadPeers(int64_t now_ms) const {
+  std::vector<NodeId> dead;
+  for (NodeId n : peers_) {
+    if (!host_->liveness().Alive(n, now_ms, opts_.node_dead_after_ms)) dead.push_back(n);
+  }
+  return dead;
+}
+
 void Worker::SendNodeHeartbeats(int64_t now_ms) {
   if (opts_.hibernate_after_ms == 0 || now_ms < next_node_heartbeat_ms_) return;
   next_node_heartbeat_ms_ = now_ms + opts_.node_heartbeat_interval_ms;
-  std::set<NodeId> peers;
-  for (const auto& [id, r] : replicas_) {
-    for (NodeId n : r->desc.voters) peers.insert(n);
-    for (NodeId n : r->desc.learners) peers.insert(n);
+  // The nodes this worker shares a shard with: recomputed when the replicas change in number, and
+  // every few seconds (membership changes), not at every heartbeat (10,000 replicas).
+  if (replicas_.size() != peers_replicas_ || now_ms >= next_peers_refresh_ms_) {
+    peers_replicas_ = replicas_.size();
+    next_peers_refresh_ms_ = now_ms + 10 * opts_.node_heartbeat_interval_ms;
+    std::set<NodeId> peers;
+    for (const auto& [id, r] : replicas_) {
+      for (NodeId n : r->desc.voters) peers.insert(n);
+      for (NodeId n : r->desc.learners) peers.insert(n);
+    }
+    peers.erase(opts_.node_id);
+    peers_.assign(peers.begin(), peers.end());
   }
-  peers.erase(opts_.node_id);
-  for (NodeId to : peers) transport_->Send(RaftBatch{opts_.node_id, to, {}});
+  for (NodeId to : peers_) transport_->Send(RaftBatch{opts_.node_id, to, {}});
 }
 
 }  // namespace tessera::multiraft

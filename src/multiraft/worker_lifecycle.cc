@@ -52,6 +52,7 @@ Replica* Worker::MaybeCreateReplica(const ShardMessage& sm) {
   r->initialized = false;
   Replica* out = r.get();
   replicas_.emplace(d.id, std::move(r));
+  awake_.emplace(d.id, out);
   Log().info("shard {}: created an uninitialized replica from node {}'s message", d.id.value(),
              sm.msg.from.value());
   return out;
@@ -317,6 +318,7 @@ void Worker::DestroyReplica(ShardId shard) {
              opts_.node_id.value());
   std::erase(active_, &r);
   std::erase(touched_, &r);
+  awake_.erase(shard);
   replicas_.erase(it);
 }
 
