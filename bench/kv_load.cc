@@ -17,7 +17,9 @@
 // Targets:
 //   tessera  put = Put (BatchPut of --batch keys when --batch > 1), get = Get with STRONG
 //            consistency; requests name shard --shard-id at epoch {--conf-version, --version};
-//            NotLeader hints are followed (the first endpoint is tried first).
+//            NotLeader hints are followed (the first endpoint is tried first). With --shards N
+//            (a cluster started with --initial-shards N), each request goes to the shard of its
+//            key (key k: shard 1 + k % N), with one leader guess per shard.
 //   etcd     put = KV.Put (a Txn of --batch puts when --batch > 1), get = linearizable KV.Range of
 //            one key; every request goes to the leader found with Maintenance.Status at start.
 //
@@ -35,6 +37,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -145,6 +148,9 @@ struct Options {
   int timeout_ms = 5000;
   int max_attempts = 100;
   uint64_t shard_id = 1;
+  // tessera: > 0 spreads requests over shards 1..shards of a cluster bootstrapped with
+  // --initial-shards (key k goes to shard 1 + k % shards, under its start key); epoch 0/0.
+  uint64_t shards = 0;
   uint64_t conf_version = 0;
   uint64_t version = 0;
   std::vector<int> server_pids;
@@ -161,6 +167,15 @@ constexpr size_t kKeyDigits = 10;
 
 // Writes the name of key `i` into `out` ("kvload/" and 10 decimal digits): fixed width, so the
 // key order is the numeric order, and no allocation once `out` has grown.
+// The first key of bootstrapped shard i (server/config.h, BootstrapShardStart): keys of shard i
+// in --shards mode start with it.
+std::string ShardStart(uint64_t i) {
+  if (i <= 1) return std::string();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "shard/%08llu", static_cast<unsigned long long>(i));
+  return buf;
+}
+
 void KeyName(uint64_t i, std::string* out) {
   out->assign(kKeyPrefix);
   out->resize(sizeof(kKeyPrefix) - 1 + kKeyDigits);
@@ -293,36 +308,46 @@ class TesseraTarget final : public Target {
   }
   std::unique_ptr<Call> NewCall(int slot) override;
   std::string Describe() const override {
+    if (opts_.shards > 0) return "tessera, " + std::to_string(opts_.shards) + " shards";
     const Endpoint& e = endpoints_[static_cast<size_t>(leader_.load())];
     return "tessera leader node " + std::to_string(e.node_id) + " at " + e.address;
   }
 
   const Options& opts() const { return opts_; }
-  int leader() const { return leader_.load(std::memory_order_relaxed); }
+  int leader(uint64_t shard) const { return LeaderOf(shard).load(std::memory_order_relaxed); }
   v1::Kv::Stub* stub(int endpoint, int slot) {
     auto& s = endpoints_[static_cast<size_t>(endpoint)].stubs;
     return s[static_cast<size_t>(slot) % s.size()].get();
   }
   // Follows a NotLeader hint; without a usable hint, moves on from `tried` to the next endpoint
   // (a compare-and-swap, so that many slots failing at once advance the guess only once).
-  void Redirect(int tried, const v1::NotLeader* hint) {
+  void Redirect(uint64_t shard, int tried, const v1::NotLeader* hint) {
+    std::atomic<int>& leader = LeaderOf(shard);
     if (hint != nullptr) {
       for (size_t i = 0; i < endpoints_.size(); ++i) {
         if ((hint->leader_node_id() != 0 && endpoints_[i].node_id == hint->leader_node_id()) ||
             (!hint->leader_address().empty() && endpoints_[i].address == hint->leader_address())) {
-          leader_.store(static_cast<int>(i));
+          leader.store(static_cast<int>(i));
           return;
         }
       }
     }
     int expected = tried;
-    leader_.compare_exchange_strong(expected, (tried + 1) % static_cast<int>(endpoints_.size()));
+    leader.compare_exchange_strong(expected, (tried + 1) % static_cast<int>(endpoints_.size()));
   }
 
  private:
+  // The endpoint believed to lead `shard` (one guess per shard in --shards mode).
+  std::atomic<int>& LeaderOf(uint64_t shard) const {
+    return opts_.shards == 0 ? leader_ : shard_leaders_[(shard - 1) % opts_.shards];
+  }
+
   const Options& opts_;
   std::vector<Endpoint> endpoints_;
-  std::atomic<int> leader_{0};
+  mutable std::atomic<int> leader_{0};
+  mutable std::unique_ptr<std::atomic<int>[]> shard_leaders_ {
+    opts_.shards == 0 ? nullptr : new std::atomic<int>[ opts_.shards ]()
+  };
 };
 
 class TesseraCall final : public Call {
@@ -341,10 +366,18 @@ class TesseraCall final : public Call {
   void NewOp(const Op& op, std::string_view value) override {
     kind_ = op.kind;
     batch_ = op.keys.size() > 1;
+    shard_ = t_->opts().shard_id;
+    if (t_->opts().shards > 0) {
+      // --shards mode (single-key operations): the key's shard, and the key under its start.
+      shard_ = 1 + op.keys[0] % t_->opts().shards;
+      for (auto* h : {put_.mutable_header(), get_.mutable_header()}) h->set_shard_id(shard_);
+    }
     if (kind_ == OpKind::kGet) {
       KeyName(op.keys[0], get_.mutable_key());
+      if (t_->opts().shards > 0) get_.mutable_key()->insert(0, ShardStart(shard_));
     } else if (!batch_) {
       KeyName(op.keys[0], put_.mutable_key());
+      if (t_->opts().shards > 0) put_.mutable_key()->insert(0, ShardStart(shard_));
       put_.set_value(value.data(), value.size());
     } else {
       auto* pairs = bput_.mutable_pairs();
@@ -361,7 +394,7 @@ class TesseraCall final : public Call {
   void Start(grpc::CompletionQueue* cq, void* tag, Clock::duration timeout) override {
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(std::chrono::system_clock::now() + timeout);
-    endpoint_ = t_->leader();
+    endpoint_ = t_->leader(shard_);
     v1::Kv::Stub* stub = t_->stub(endpoint_, slot_);
     if (kind_ == OpKind::kGet) {
       get_rpc_ = stub->AsyncGet(ctx_.get(), get_, cq);
@@ -378,7 +411,7 @@ class TesseraCall final : public Call {
   Outcome Finish() override {
     if (!status_.ok()) {
       if (status_.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        t_->Redirect(endpoint_, nullptr);
+        t_->Redirect(shard_, endpoint_, nullptr);
         return {Verdict::kRetryLater, CodeName(status_.error_code())};
       }
       return {Verdict::kFailed, CodeName(status_.error_code())};
@@ -390,7 +423,7 @@ class TesseraCall final : public Call {
     if (e == nullptr) return {Verdict::kOk, {}};
     switch (e->kind_case()) {
       case v1::Error::kNotLeader:
-        t_->Redirect(endpoint_, &e->not_leader());
+        t_->Redirect(shard_, endpoint_, &e->not_leader());
         return {e->not_leader().leader_node_id() != 0 ? Verdict::kRetryNow : Verdict::kRetryLater,
                 "not_leader"};
       case v1::Error::kServerIsBusy:
@@ -417,6 +450,7 @@ class TesseraCall final : public Call {
   int slot_;
   OpKind kind_ = OpKind::kPut;
   bool batch_ = false;
+  uint64_t shard_ = 1;
   int endpoint_ = 0;
   v1::PutRequest put_;
   v1::BatchPutRequest bput_;
@@ -868,6 +902,9 @@ int Main(int argc, char** argv) {
   app.add_option("--timeout-ms", o.timeout_ms, "Deadline of one attempt")
       ->check(CLI::Range(1, 3600000));
   app.add_option("--shard-id", o.shard_id, "tessera: shard of every request");
+  app.add_option("--shards", o.shards,
+                 "tessera: spread single-key requests over shards 1..N (a cluster started with "
+                 "--initial-shards N)");
   app.add_option("--conf-version", o.conf_version, "tessera: shard epoch conf_version");
   app.add_option("--version", o.version, "tessera: shard epoch version");
   app.add_option("--server-pids", pids, "Comma-separated server pids, for CPU per operation");
@@ -877,6 +914,10 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   o.endpoints = SplitComma(endpoints);
   for (const std::string& p : SplitComma(pids)) o.server_pids.push_back(std::stoi(p));
+  if (o.shards > 0 && o.batch > 1) {
+    std::cerr << "kv_load: --shards takes single-key requests (--batch 1)\n";
+    return 2;
+  }
   if (o.batch > 1 && static_cast<uint64_t>(o.batch) > o.keys) {
     std::cerr << "kv_load: --batch larger than --keys\n";
     return 2;

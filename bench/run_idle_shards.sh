@@ -10,6 +10,7 @@
 # measured. Everything runs on 127.0.0.1 in a temporary directory removed on exit; only the
 # processes this script started are stopped.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 BUILD_DIR=build
 SHARDS=10000
@@ -29,29 +30,11 @@ while [[ $# -gt 0 ]]; do
 done
 TOOL="$BUILD_DIR/bench/idle_shards"
 TESSERA_BIN="$BUILD_DIR/tessera"
-for f in "$TOOL" "$TESSERA_BIN"; do
-  [[ -x "$f" ]] || { echo "missing executable: $f (build it first)" >&2; exit 1; }
-done
+require_executables "$TOOL" "$TESSERA_BIN"
 
-WORK=$(mktemp -d /tmp/tessera-idle-shards.XXXXXX)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    timeout 30 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+with_workdir tessera-idle-shards
 
-read -r -a PORTS <<<"$(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))')"
+read -r -a PORTS <<<"$(free_ports 3)"
 CLUSTER="1=127.0.0.1:${PORTS[0]},2=127.0.0.1:${PORTS[1]},3=127.0.0.1:${PORTS[2]}"
 ENDPOINTS="127.0.0.1:${PORTS[0]},127.0.0.1:${PORTS[1]},127.0.0.1:${PORTS[2]}"
 for i in 1 2 3; do

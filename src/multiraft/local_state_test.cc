@@ -58,6 +58,36 @@ TEST(ApplyStateTest, RefusesDamagedBytes) {
   EXPECT_FALSE(DecodeApplyState("").ok());
 }
 
+// Structure errors behind a valid checksum: a zero node id in joined_at, a count beyond the
+// bytes, trailing bytes.
+TEST(ApplyStateTest, RefusesMalformedJoinsBehindAValidChecksum) {
+  auto with_joins = [](const std::string& joins) {
+    std::string v;
+    v.push_back(2);
+    PutVarint64(&v, 42);
+    PutVarint64(&v, 7);
+    for (int set = 0; set < 4; ++set) PutVarint64(&v, 0);
+    v.push_back(0);
+    v += joins;
+    PutFixed32(&v, Checksum32(v));
+    return v;
+  };
+  std::string ok;
+  PutVarint64(&ok, 1);
+  PutVarint64(&ok, 3);
+  PutVarint64(&ok, 5);
+  ASSERT_TRUE(DecodeApplyState(with_joins(ok)).ok());
+  std::string zero_node;
+  PutVarint64(&zero_node, 1);
+  PutVarint64(&zero_node, 0);
+  PutVarint64(&zero_node, 5);
+  EXPECT_FALSE(DecodeApplyState(with_joins(zero_node)).ok());
+  std::string too_many;
+  PutVarint64(&too_many, 1000);
+  EXPECT_FALSE(DecodeApplyState(with_joins(too_many)).ok());
+  EXPECT_FALSE(DecodeApplyState(with_joins(ok + "x")).ok());
+}
+
 TEST(ApplyStateTest, RecordJoinsGivesRejoinedNodesANewIncarnation) {
   ApplyState s;
   raft::ConfState before{.voters = {NodeId(1), NodeId(2), NodeId(3)}};

@@ -201,12 +201,25 @@ Status Node::Bootstrap(const std::vector<ShardDescriptor>& shards) {
   for (const ShardDescriptor& desc : shards) {
     if (!desc.id) return Status::InvalidArgument("bootstrap: shard id 0");
     if (desc.voters.empty()) return Status::InvalidArgument("bootstrap: a shard needs voters");
+    // Already bootstrapped here: as it was, or changed since (a split, a membership change; the
+    // node restarts with the same initial cluster). A different range under an unchanged epoch
+    // is another bootstrap configuration: refused.
     auto existing = engine_->Get(Cf::kMeta, ShardDescriptorKey(desc.id));
     if (existing.ok()) {
       auto d = DecodeShardDescriptor(*existing);
-      if (d.ok() && d->start_key == desc.start_key && d->end_key == desc.end_key) continue;
+      if (d.ok() && ((d->start_key == desc.start_key && d->end_key == desc.end_key) ||
+                     d->epoch.version > 0 || d->epoch.conf_version > 0)) {
+        continue;
+      }
       return Status::AlreadyExists("bootstrap: this node has another shard with id " +
                                    std::to_string(desc.id.value()));
+    }
+    // Removed from this node since: never re-created by a restart.
+    if (ranges_.Tombstone(desc.id)) continue;
+    if (auto other = ranges_.Overlap(desc.start_key, desc.end_key, desc.id)) {
+      return Status::AlreadyExists("bootstrap: shard " + std::to_string(desc.id.value()) +
+                                   " overlaps shard " + std::to_string(other->value()) +
+                                   " on this node");
     }
     fresh.push_back(&desc);
   }

@@ -35,6 +35,8 @@ enum class ShardNotice : uint8_t {
   // From a follower that woke up (a request, or a message from another member): the leader
   // wakes and heartbeats again, before the follower's election timer runs out.
   kWake = 4,
+  // A notice this node does not know (a newer node's): ignored.
+  kUnknown = 255,
 };
 
 // One Raft message of one shard.

@@ -194,14 +194,15 @@ void Worker::HandleMessages(MessagesTask& t) {
     // Any message but a heartbeat answer (late ones arrive after the leader fell asleep) wakes a
     // hibernating replica; a follower tells its leader unless the leader sent it.
     if (r->hibernating && sm.msg.type != raft::MessageType::kHeartbeatResp) {
-      Wake(*r, /*tell_leader=*/sm.msg.from != r->raft->soft_state().lead);
+      // An append from the leader means it is awake; a heartbeat may be a late one.
+      Wake(*r, /*tell_leader=*/sm.msg.from != r->raft->soft_state().lead ||
+                   sm.msg.type != raft::MessageType::kApp);
     }
     // A replica removed while it was cut off learns it here. The message is still stepped: this
     // replica may be the one behind (it has not applied the sender's addition yet), and then the
     // sender ignores the notice.
     if (r->initialized && !r->removed && !r->apply.conf_state.Contains(sm.msg.from)) {
-      SendNotice(sm.shard, sm.msg.from, r->raft->GetStatus().hard_state.term,
-                 ShardNotice::kNotMember, r->desc);
+      SendNotice(sm.shard, sm.msg.from, r->raft->term(), ShardNotice::kNotMember, r->desc);
     }
     Activate(r);
     const Status s = r->raft->Step(std::move(sm.msg));
@@ -362,6 +363,9 @@ void Worker::Tick() {
       to_destroy.push_back(r->desc.id);
       continue;
     }
+    // Before the tick, whose heartbeat would make Raft look busy.
+    MaybeHibernate(*r, now_ms);
+    if (r->hibernating) continue;
     r->raft->Tick();
     Activate(r);
     if (now_ms >= r->next_split_check_ms) {
@@ -398,7 +402,6 @@ void Worker::Tick() {
       }
       ++it;
     }
-    MaybeHibernate(*r, now_ms);
   }
   for (ShardId id : to_destroy) DestroyReplica(id);
 }

@@ -127,6 +127,7 @@ void Worker::HandleNotice(const ShardMessage& sm) {
   Log().info("shard {}: node {} reports this replica removed (conf version {} > {}): destroying",
              sm.shard.value(), sm.msg.from.value(), theirs.epoch.conf_version,
              r->desc.epoch.conf_version);
+  Wake(*r, /*tell_leader=*/false);  // a sleeping replica must tick to be destroyed
   r->removed = true;
   r->removed_by_notice = theirs.epoch.conf_version;
   Activate(r);
@@ -155,8 +156,18 @@ void Worker::HandleSnapshot(SnapshotTask& t) {
   // Never install a snapshot over another replica's keys (a split or merge this node has not
   // caught up with): the range is reserved, atomically with the check, until the snapshot is
   // installed or dropped.
+  // An initialized replica keeps its old range reserved too (the union: the install deletes
+  // what the snapshot no longer covers, and no replica may be created there meanwhile).
   const ShardDescriptor& d = manifest->desc;
-  if (auto other = host_->ranges().TryReserve(d, /*allow_existing=*/true)) {
+  ShardDescriptor reserve = d;
+  if (r->initialized) {
+    const ShardDescriptor& was = r->desc;
+    if (was.start_key < reserve.start_key) reserve.start_key = was.start_key;
+    if (was.end_key.empty() || (!reserve.end_key.empty() && was.end_key > reserve.end_key)) {
+      reserve.end_key = was.end_key;
+    }
+  }
+  if (auto other = host_->ranges().TryReserve(reserve, /*allow_existing=*/true)) {
     return drop("its range overlaps shard " + std::to_string(other->value()) + " on this node");
   }
   r->incoming_snapshot = Replica::IncomingSnapshot{
@@ -233,11 +244,18 @@ void Worker::InstallSnapshot(Replica& r, const raft::Snapshot& snap,
   storage::WriteBatch marker;
   Status s = PutSnapshotPending(&marker, r.desc.id, in.dir);
   // A snapshot may shrink the replica's range (splits it missed): the keys it no longer owns go,
-  // with the marker, before anything else (they belong to no replica on this node, ShardRanges
-  // says; ingestion clears the new range itself).
-  if (s.ok() && r.initialized &&
-      (r.desc.start_key != in.desc.start_key || r.desc.end_key != in.desc.end_key)) {
-    s = marker.DeleteRange(Cf::kData, r.desc.start_key, r.desc.end_key);
+  // with the marker, before anything else. Only the parts outside the new range: those stay
+  // reserved for this replica until the install finishes (HandleSnapshot), so no other replica
+  // holds keys there; ingestion clears the new range itself.
+  if (s.ok() && r.initialized) {
+    const ShardDescriptor& was = r.desc;
+    const ShardDescriptor& now = in.desc;
+    if (was.start_key < now.start_key) {
+      s = marker.DeleteRange(Cf::kData, was.start_key, now.start_key);
+    }
+    if (s.ok() && !now.end_key.empty() && (was.end_key.empty() || now.end_key < was.end_key)) {
+      s = marker.DeleteRange(Cf::kData, now.end_key, was.end_key);
+    }
   }
   if (s.ok()) s = engine_->Write(storage::WriteOptions{.sync = true}, marker);
   TESSERA_ASSERT(s.ok(), ("cannot record a pending snapshot: " + s.ToString()).c_str());

@@ -106,6 +106,9 @@ Status Worker::CheckLiveQuorumAfter(const Replica& r, const raft::ConfChange& cc
   const auto spare = [&](const std::vector<NodeId>& voters) {
     return live(voters) - static_cast<int64_t>(voters.size() / 2 + 1);
   };
+  // A change that loses no live voter is fine (a voter added without its replica yet catches up
+  // from the leader like any follower).
+  if (live(after) >= live(before)) return Status::OK();
   const int64_t spare_after = spare(after);
   if (!after.empty() && spare_after < 0 && spare_after < spare(before)) {
     return Status::Unavailable("membership change refused: only " + std::to_string(live(after)) +
@@ -299,6 +302,25 @@ void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, Wri
         // not lead (a removed leader first hands leadership over).
         r.heard_from.clear();  // a member re-added since may have lost its replica
         r.removed = !cs->Contains(opts_.node_id);
+        // A removal reported by a notice stands until the local membership is as new.
+        if (r.removed_by_notice > 0) {
+          if (r.desc.epoch.conf_version >= r.removed_by_notice) {
+            r.removed_by_notice = 0;
+          } else {
+            r.removed = true;
+          }
+        }
+        // The leader tells the nodes it removed at once (best effort): a replica that sleeps, or
+        // missed the entry, would otherwise only learn of it when it next sends something.
+        if (r.raft->soft_state().role == raft::StateRole::kLeader) {
+          for (const auto* set : {&before.voters, &before.learners, &before.voters_outgoing}) {
+            for (NodeId n : *set) {
+              if (n != opts_.node_id && !cs->Contains(n)) {
+                SendNotice(r.desc.id, n, r.raft->term(), ShardNotice::kNotMember, r.desc);
+              }
+            }
+          }
+        }
         resp->hint = HintFor(r);
       } else {
         resp->status = cs.status();

@@ -334,7 +334,9 @@ Result<multiraft::ShardMessage> DecodeShardMessage(v1::ShardMessage* in) {
       m.notice = multiraft::ShardNotice::kWake;
       break;
     default:
-      return Bad("unknown shard notice");
+      // A newer node's notice: the receiver ignores it (never a Raft message, never the batch).
+      m.notice = multiraft::ShardNotice::kUnknown;
+      break;
   }
   TESSERA_ASSIGN_OR_RETURN(m.msg, DecodeRaftMessage(in->mutable_message()));
   return m;

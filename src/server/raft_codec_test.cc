@@ -273,7 +273,7 @@ TEST(RaftCodecTest, DescriptorIsOptional) {
   EXPECT_FALSE(got->messages[0].descriptor.has_value());
 }
 
-TEST(RaftCodecTest, NoticesRoundTripAndNotMemberNeedsADescriptor) {
+TEST(RaftCodecTest, NoticesRoundTripNotMemberNeedsADescriptorUnknownOnesPass) {
   auto b = ValidWire(MessageType::kHeartbeatResp);
   b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_NOT_MEMBER);
   auto got = DecodeRaftBatch(&b);
@@ -290,9 +290,12 @@ TEST(RaftCodecTest, NoticesRoundTripAndNotMemberNeedsADescriptor) {
   b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_NOT_MEMBER);
   b.mutable_messages(0)->clear_shard_descriptor();
   ExpectRefused(b, "not-member notice without a descriptor");
+  // A notice from a newer node is kept as unknown (ignored), not a reason to refuse the batch.
   b = ValidWire(MessageType::kHeartbeatResp);
   b.mutable_messages(0)->set_notice(static_cast<v1::ShardNotice>(9));
-  ExpectRefused(b, "unknown notice");
+  got = DecodeRaftBatch(&b);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->messages[0].notice, multiraft::ShardNotice::kUnknown);
 }
 
 TEST(RaftCodecTest, RefusesMissingFields) {

@@ -24,13 +24,13 @@ TEST(HibernationTest, AnIdleShardSleepsOnEveryReplicaAndAWriteWakesIt) {
   TestCluster c(3, /*shards=*/2, /*workers=*/2, /*lease_reads=*/true, Hibernate200);
   ASSERT_TRUE(c.WaitForLeader(kShard));
   ASSERT_TRUE(c.PutAnywhere(kShard, c.KeyIn(kShard, "a"), "1").status.ok());
-  // Both shards fall asleep on all three nodes, and stay asleep: no Raft traffic while asleep.
+  // Both shards fall asleep on all three nodes.
   ASSERT_TRUE(WaitFor([&] { return AllAsleep(c, 3, 2); }));
   uint64_t sent = 0;
   for (int i = 1; i <= 3; ++i) sent += c.node(NodeId(i))->stats().messages_sent;
   uint64_t wakes = 0;
   for (int i = 1; i <= 3; ++i) wakes += c.node(NodeId(i))->stats().wakes;
-  // A write wakes its shard (only that one) and commits.
+  // A write wakes its shard and commits.
   ASSERT_TRUE(c.PutAnywhere(kShard, c.KeyIn(kShard, "b"), "2").status.ok());
   for (int i = 1; i <= 3; ++i) {
     EXPECT_TRUE(WaitFor([&] { return Stored(c.node(NodeId(i)), c.KeyIn(kShard, "b")) == "2"; }));

@@ -238,5 +238,37 @@ TEST(SplitTest, ShardsSplitBySizeAndStillTileTheKeySpace) {
   ASSERT_TRUE(tiled);
 }
 
+// A node restarted with the same static bootstrap (the server calls Bootstrap at every start)
+// keeps its split shard as it is; a shard over keys its replicas hold is refused.
+TEST(SplitTest, BootstrapAgainAfterASplitKeepsTheShards) {
+  TestCluster c(3);
+  auto leader = c.WaitForLeader(kParent);
+  ASSERT_TRUE(leader);
+  ShardDescriptor original = c.shard(kParent);
+  ASSERT_TRUE(c.Split(*leader, kParent, Key(50), kChild).status.ok());
+  ASSERT_TRUE(WaitForShardOnAll(c, 3, kChild, c.shard(kChild).epoch.version));
+  for (int i = 1; i <= 3; ++i) {
+    Node* n = c.node(NodeId(i));
+    ASSERT_TRUE(WaitFor([&] {
+      for (const auto& d : n->Shards()) {
+        if (d.id == kParent) return d.end_key == Key(50);
+      }
+      return false;
+    }));
+    const Status st = n->Bootstrap(original);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    for (const auto& d : n->Shards()) {
+      if (d.id == kParent) {
+        EXPECT_EQ(d.end_key, Key(50)) << "the split shard is kept";
+      }
+    }
+  }
+  // Another shard over keys this node's replicas hold is refused.
+  ShardDescriptor other = original;
+  other.id = ShardId(4242);
+  EXPECT_TRUE(c.node(NodeId(1))->Bootstrap(other).Is(Status::Code::kAlreadyExists));
+  EXPECT_EQ(c.node(NodeId(1))->Shards().size(), 2u);
+}
+
 }  // namespace
 }  // namespace tessera::multiraft::testing
