@@ -48,7 +48,7 @@ run_one() {
   "$KV_LOAD" --target tessera --endpoints "$cluster" --shards "$shards" --clients "$CLIENTS" \
     --op put --keys 100000 --value-bytes 100 --warmup-s 3 --duration-s "$DURATION_S" \
     --output json --label "shards=$shards" |
-    python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{r[\"ops_per_s\"]:.0f} {r[\"latency_us\"][\"p99\"]:.0f} {r[\"errors\"]}")' \
+    python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.0f %.0f %d" % (r["ops_per_s"], r["latency_us"]["p99"], r["errors"]))' \
     >"$WORK/result"
   stop_pids
 }
