@@ -20,6 +20,7 @@
 
 #include "bench/proc_stats.h"
 #include "proto/kv.grpc.pb.h"
+#include "server/bootstrap_keys.h"
 
 namespace tessera::bench {
 namespace {
@@ -35,12 +36,8 @@ std::vector<std::string> Split(const std::string& s) {
   return out;
 }
 
-// The first key of bootstrapped shard i (server/config.h, BootstrapShardStart).
-std::string ShardKey(uint64_t i) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "shard/%08llu", static_cast<unsigned long long>(i));
-  return i <= 1 ? std::string("a") : std::string(buf) + "x";
-}
+// A key in bootstrapped shard i.
+std::string ShardKey(uint64_t i) { return server::BootstrapShardStart(i) + "x"; }
 
 // One Put to shard `shard` at epoch 0/0, redirected on NotLeader. Returns the latency in
 // microseconds, or -1 on failure.

@@ -37,7 +37,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -51,6 +50,7 @@
 #include "bench/proc_stats.h"
 #include "proto/etcd/rpc.grpc.pb.h"
 #include "proto/kv.grpc.pb.h"
+#include "server/bootstrap_keys.h"
 
 namespace tessera::bench {
 namespace {
@@ -167,15 +167,6 @@ constexpr size_t kKeyDigits = 10;
 
 // Writes the name of key `i` into `out` ("kvload/" and 10 decimal digits): fixed width, so the
 // key order is the numeric order, and no allocation once `out` has grown.
-// The first key of bootstrapped shard i (server/config.h, BootstrapShardStart): keys of shard i
-// in --shards mode start with it.
-std::string ShardStart(uint64_t i) {
-  if (i <= 1) return std::string();
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "shard/%08llu", static_cast<unsigned long long>(i));
-  return buf;
-}
-
 void KeyName(uint64_t i, std::string* out) {
   out->assign(kKeyPrefix);
   out->resize(sizeof(kKeyPrefix) - 1 + kKeyDigits);
@@ -374,10 +365,10 @@ class TesseraCall final : public Call {
     }
     if (kind_ == OpKind::kGet) {
       KeyName(op.keys[0], get_.mutable_key());
-      if (t_->opts().shards > 0) get_.mutable_key()->insert(0, ShardStart(shard_));
+      if (t_->opts().shards > 0) get_.mutable_key()->insert(0, server::BootstrapShardStart(shard_));
     } else if (!batch_) {
       KeyName(op.keys[0], put_.mutable_key());
-      if (t_->opts().shards > 0) put_.mutable_key()->insert(0, ShardStart(shard_));
+      if (t_->opts().shards > 0) put_.mutable_key()->insert(0, server::BootstrapShardStart(shard_));
       put_.set_value(value.data(), value.size());
     } else {
       auto* pairs = bput_.mutable_pairs();

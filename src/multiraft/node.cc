@@ -404,10 +404,10 @@ Node::Stats Node::stats() const {
     s.entries_applied += ws.entries_applied.load();
     s.messages_sent += ws.messages_sent.load();
     s.batches_sent += ws.batches_sent.load();
+    s.wakes += ws.wakes.load();  // first: a wake is counted after its hibernation
     s.hibernations += ws.hibernations.load();
-    s.wakes += ws.wakes.load();
-    s.hibernating += ws.hibernating.load();
   }
+  s.hibernating = static_cast<int64_t>(s.hibernations - s.wakes);
   return s;
 }
 

@@ -106,10 +106,10 @@ struct WorkerStats {
   std::atomic<uint64_t> entries_applied{0};
   std::atomic<uint64_t> messages_sent{0};
   std::atomic<uint64_t> batches_sent{0};
-  // Hibernation: replicas that fell asleep and woke (events), and replicas asleep now.
+  // Hibernation: replicas that fell asleep and woke (a destroyed sleeping replica counts as
+  // woken), so hibernations - wakes are asleep now.
   std::atomic<uint64_t> hibernations{0};
   std::atomic<uint64_t> wakes{0};
-  std::atomic<int64_t> hibernating{0};
 };
 
 class Worker {

@@ -26,7 +26,6 @@ void Worker::SetHibernating(Replica& r, bool on) {
     awake_.emplace(r.desc.id, &r);
   }
   (on ? stats_.hibernations : stats_.wakes).fetch_add(1, std::memory_order_relaxed);
-  stats_.hibernating.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
 }
 
 void Worker::MaybeHibernate(Replica& r, int64_t now_ms) {

@@ -1,7 +1,5 @@
 #include "server/config.h"
 
-#include <fmt/format.h>
-
 #include <charconv>
 #include <set>
 // Parse errors are values here, not exceptions (shared/style.md, item 5).
@@ -149,10 +147,6 @@ Status ServerConfig::Validate() const {
   multiraft::NodeOptions n = node;
   n.node_id = node_id;
   return n.Validate();
-}
-
-std::string BootstrapShardStart(uint64_t i) {
-  return i <= 1 ? std::string() : fmt::format("shard/{:08}", i);
 }
 
 Result<ServerConfig> ParseServerConfig(std::string_view text) {

@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "common/result.h"
 #include "multiraft/options.h"
+#include "server/bootstrap_keys.h"
 
 namespace tessera::server {
 
@@ -19,7 +20,8 @@ struct ServerConfig {
   // started with the same list creates shard 1 over the whole key space on all of them.
   std::string initial_cluster;
   // Shards the static bootstrap creates, tiling the key space at the boundaries of
-  // BootstrapShardStart (1: one shard over everything). A development and benchmark setting.
+  // BootstrapShardStart (bootstrap_keys.h; 1: one shard over everything). A development and
+  // benchmark setting.
   uint64_t initial_shards = 1;
   std::string engine = "rocksdb";  // rocksdb | lmdb | memory
   std::string log_level = "info";
@@ -29,10 +31,6 @@ struct ServerConfig {
   Result<std::map<NodeId, std::string>> InitialCluster() const;
   Status Validate() const;
 };
-
-// The first key of bootstrapped shard i of n (1-based; shard 1 starts at the beginning of the
-// key space): "shard/" + 8 decimal digits of i, so "shard/00000042x" is in shard 42.
-std::string BootstrapShardStart(uint64_t i);
 
 // Reads a TOML file. Unknown keys are errors (a typo must not be ignored silently).
 Result<ServerConfig> LoadServerConfig(const std::string& path);

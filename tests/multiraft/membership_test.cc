@@ -20,12 +20,7 @@ std::string Key(int i) {
   return buf;
 }
 
-bool HasShard(Node* n, ShardId id) {
-  for (const auto& d : n->Shards()) {
-    if (d.id == id) return true;
-  }
-  return false;
-}
+bool HasShard(Node* n, ShardId id) { return ShardOn(n, id).has_value(); }
 
 TEST(MembershipTest, LearnerCatchesUpBySnapshotIsPromotedAndRemovedReplicasAreDestroyed) {
   TestCluster c(3);
@@ -108,10 +103,8 @@ TEST(MembershipTest, StaleEpochAndFollowersAreRefused) {
   // matches).
   NodeId follower(leader->value() % 3 + 1);
   ASSERT_TRUE(WaitFor([&] {
-    for (const auto& d : c.node(follower)->Shards()) {
-      if (d.id == kShard) return d.epoch == c.shard(kShard).epoch;
-    }
-    return false;
+    auto d = ShardOn(c.node(follower), kShard);
+    return d && d->epoch == c.shard(kShard).epoch;
   }));
   const Status st = c.ChangeMembership(follower, kShard, "v4").status;
   EXPECT_TRUE(st.Is(Status::Code::kNotLeader)) << st.ToString();
@@ -202,12 +195,8 @@ TEST(MembershipTest, ANodeAddedBackWhileItsOldReplicaWasCutOffEndsWithOneCurrent
   c.network().Heal();
   const uint64_t conf = c.shard(kShard).epoch.conf_version;
   ASSERT_TRUE(WaitFor([&] {
-    for (const auto& d : c.node(victim)->Shards()) {
-      if (d.id == kShard && d.epoch.conf_version == conf) {
-        return Stored(c.node(victim), Key(3)) == "three";
-      }
-    }
-    return false;
+    auto d = ShardOn(c.node(victim), kShard);
+    return d && d->epoch.conf_version == conf && Stored(c.node(victim), Key(3)) == "three";
   }));
   EXPECT_EQ(Stored(c.node(victim), Key(2)), "two");
   leader = c.WaitForLeader(kShard);

@@ -27,11 +27,8 @@ std::string Key(int i) {
 bool WaitForShardOnAll(TestCluster& c, int n, ShardId shard, uint64_t version) {
   return WaitFor([&] {
     for (int i = 1; i <= n; ++i) {
-      bool has = false;
-      for (const auto& d : c.node(NodeId(i))->Shards()) {
-        has = has || (d.id == shard && d.epoch.version >= version);
-      }
-      if (!has) return false;
+      auto d = ShardOn(c.node(NodeId(i)), shard);
+      if (!d || d->epoch.version < version) return false;
     }
     return true;
   });
@@ -250,18 +247,12 @@ TEST(SplitTest, BootstrapAgainAfterASplitKeepsTheShards) {
   for (int i = 1; i <= 3; ++i) {
     Node* n = c.node(NodeId(i));
     ASSERT_TRUE(WaitFor([&] {
-      for (const auto& d : n->Shards()) {
-        if (d.id == kParent) return d.end_key == Key(50);
-      }
-      return false;
+      auto d = ShardOn(n, kParent);
+      return d && d->end_key == Key(50);
     }));
     const Status st = n->Bootstrap(original);
     EXPECT_TRUE(st.ok()) << st.ToString();
-    for (const auto& d : n->Shards()) {
-      if (d.id == kParent) {
-        EXPECT_EQ(d.end_key, Key(50)) << "the split shard is kept";
-      }
-    }
+    EXPECT_EQ(ShardOn(n, kParent)->end_key, Key(50)) << "the split shard is kept";
   }
   // Another shard over keys this node's replicas hold is refused.
   ShardDescriptor other = original;

@@ -112,6 +112,14 @@ bool WaitFor(Pred pred) {
   return pred();
 }
 
+// Node `n`'s persisted descriptor of `shard` (an initialized replica), or nullopt.
+inline std::optional<ShardDescriptor> ShardOn(Node* n, ShardId shard) {
+  for (ShardDescriptor& d : n->Shards()) {
+    if (d.id == shard) return std::move(d);
+  }
+  return std::nullopt;
+}
+
 // The value of `key` in node `n`'s engine (any replica's data), or nullopt.
 inline std::optional<std::string> Stored(Node* n, const std::string& key) {
   auto v = n->engine()->Get(storage::Cf::kData, key);

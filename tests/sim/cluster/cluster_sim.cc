@@ -49,23 +49,9 @@ void Settle(SimCluster& cluster, Workload& workload, FaultScheduler& faults, con
         fmt::format("liveness: the final read of '{}' did not succeed within {} ms after healing",
                     key, o.settle_nanos / 1'000'000));
   }
-  // Membership: a sequence the healing abandoned may have left learners; remove them.
+  // Membership: a sequence the healing abandoned may have left learners, and a change answered
+  // Timeout may still commit and add one later: learners are removed until the cluster settles.
   int64_t next_try = 0;
-  if (!cluster.RunUntil(
-          [&] {
-            if (!faults.HasLearners()) return true;
-            if (cluster.now() >= next_try) {
-              faults.RemoveLearners();
-              next_try = cluster.now() + 200'000'000;
-            }
-            return false;
-          },
-          cluster.now() + o.settle_nanos, poll)) {
-    violations->push_back(fmt::format("liveness: learners could not be removed within {} ms",
-                                      o.settle_nanos / 1'000'000));
-  }
-  // A change answered Timeout may still commit after the loop above: learners found now are
-  // removed too.
   auto settled = [&] {
     if (faults.HasLearners()) {
       if (cluster.now() >= next_try) {
@@ -78,6 +64,10 @@ void Settle(SimCluster& cluster, Workload& workload, FaultScheduler& faults, con
            cluster.snapshot_net().in_flight() == 0 && LeftoverSnapshotDirs(cluster).empty();
   };
   if (!cluster.RunUntil(settled, cluster.now() + o.settle_nanos, poll)) {
+    if (faults.HasLearners()) {
+      violations->push_back(fmt::format("liveness: learners could not be removed within {} ms",
+                                        o.settle_nanos / 1'000'000));
+    }
     if (!ReplicasCaughtUp(cluster)) {
       violations->push_back(
           fmt::format("liveness: replicas did not reach the same applied index within {} ms",

@@ -233,11 +233,9 @@ const T& Pick(SeededRandom& rng, const std::vector<T>& v) {
 }  // namespace
 
 bool FaultScheduler::TransferLeader() {
-  const auto newest = NewestDescriptors(*cluster_);
-  if (newest.empty()) return false;
-  auto it = newest.begin();
-  std::advance(it, static_cast<std::ptrdiff_t>(rng_.Uniform(newest.size())));
-  const ShardDescriptor d = it->second;
+  const std::optional<ShardDescriptor> pick = RandomShard();
+  if (!pick) return false;
+  const ShardDescriptor& d = *pick;
   if (d.voters.size() < 2) return false;
   const NodeId to = Pick(rng_, d.voters);
   ++stats_.transfers;
@@ -312,7 +310,6 @@ void FaultScheduler::ProposeConf(ShardId shard, const std::string& change,
     return;
   }
   p->waiting = static_cast<int>(targets.size());
-  ++conf_in_flight_;
   const uint64_t gen = generation_;
   for (const auto& [id, epoch] : targets) {
     std::weak_ptr<bool> alive = alive_;
@@ -327,7 +324,6 @@ void FaultScheduler::ProposeConf(ShardId shard, const std::string& change,
           if (p->answered) return;
           if (r.status.ok() || p->waiting == 0) {
             p->answered = true;
-            --conf_in_flight_;
             // Run the next step from the event queue, not from inside the node's callback.
             const bool ok = r.status.ok();
             cluster_->events().At(cluster_->now(), [this, alive, p, gen, ok] {
@@ -355,13 +351,19 @@ void FaultScheduler::WaitFor(std::function<bool()> ready, int64_t deadline,
   });
 }
 
-bool FaultScheduler::MoveReplica() {
-  if (sequence_) return false;
+std::optional<ShardDescriptor> FaultScheduler::RandomShard() {
   const auto newest = NewestDescriptors(*cluster_);
-  if (newest.empty()) return false;
+  if (newest.empty()) return std::nullopt;
   auto it = newest.begin();
   std::advance(it, static_cast<std::ptrdiff_t>(rng_.Uniform(newest.size())));
-  const ShardDescriptor d = it->second;
+  return it->second;
+}
+
+bool FaultScheduler::MoveReplica() {
+  if (sequence_) return false;
+  const std::optional<ShardDescriptor> pick = RandomShard();
+  if (!pick) return false;
+  const ShardDescriptor& d = *pick;
   if (!d.learners.empty() || d.voters.empty()) return false;
   std::vector<NodeId> free;
   for (NodeId n : cluster_->node_ids()) {
@@ -403,11 +405,9 @@ bool FaultScheduler::MoveReplica() {
 
 bool FaultScheduler::RemoveAndReaddReplica() {
   if (sequence_) return false;
-  const auto newest = NewestDescriptors(*cluster_);
-  if (newest.empty()) return false;
-  auto it = newest.begin();
-  std::advance(it, static_cast<std::ptrdiff_t>(rng_.Uniform(newest.size())));
-  const ShardDescriptor d = it->second;
+  const std::optional<ShardDescriptor> pick = RandomShard();
+  if (!pick) return false;
+  const ShardDescriptor& d = *pick;
   if (!d.learners.empty() || d.voters.size() < 3) return false;
   const NodeId victim = Pick(rng_, d.voters);
   const ShardId shard = d.id;
@@ -440,8 +440,6 @@ bool FaultScheduler::RemoveAndReaddReplica() {
 }
 
 bool FaultScheduler::HasLearners() const {
-  // A change still in flight may add a learner after this returns.
-  if (conf_in_flight_ > 0) return true;
   for (const auto& [id, d] : NewestDescriptors(*cluster_)) {
     if (!d.learners.empty()) return true;
   }

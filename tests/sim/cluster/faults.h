@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,8 +81,7 @@ class FaultScheduler {
   void HealAll();
 
   // After HealAll: the newest descriptor of some shard still has learners (an abandoned
-  // sequence), or a membership change is still in flight (it may add one). RemoveLearners
-  // proposes removing them (call it again until none is left).
+  // sequence). RemoveLearners proposes removing them (call it again until none is left).
   bool HasLearners() const;
   void RemoveLearners();
 
@@ -112,6 +112,8 @@ class FaultScheduler {
   void ProposeConf(ShardId shard, const std::string& change, std::function<void(bool)> then);
   // Calls `then` once `ready()` holds (checked every 20 ms), or ends the sequence at `deadline`.
   void WaitFor(std::function<bool()> ready, int64_t deadline, std::function<void()> then);
+  // The newest descriptor of a shard picked at random; nullopt when no node has one.
+  std::optional<ShardDescriptor> RandomShard();
   void EndSequence(const std::string& why);
   // The applied index of `node`'s replica of `shard`, or -1 without one.
   int64_t Applied(NodeId node, ShardId shard) const;
@@ -127,7 +129,6 @@ class FaultScheduler {
   int64_t stop_nanos_ = 0;
   uint64_t generation_ = 0;  // bumped by HealAll: scheduled ends of older faults do nothing
   bool sequence_ = false;    // a membership sequence is in progress
-  int conf_in_flight_ = 0;   // membership changes proposed and not answered yet
   FaultStats stats_;
   // Node callbacks hold a weak reference: a node stopping after the scheduler is gone (at the
   // end of a run) must not call into it.
