@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -201,7 +203,71 @@ CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* f) {
   f->shards = ctl->add_subcommand("shards", "List the shards the nodes report");
   f->split = ctl->add_subcommand("split", "Split the shard holding KEY at KEY");
   f->split->add_option("key", f->key)->required();
+  f->merge = ctl->add_subcommand(
+      "merge",
+      "Remove the shard boundary at KEY: the shard starting at KEY merges into the one "
+      "ending there (both on the same nodes); waits until the merge completes");
+  f->merge->add_option("key", f->key)->required();
   return ctl;
+}
+
+// `ctl merge KEY`: prepares the merge through each endpoint until the source's leader accepts,
+// then waits until no node reports the source any more.
+bool RunMerge(Cluster& c, const CtlFlags& f, std::string* msg) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(f.timeout_ms);
+  std::optional<Route> source, target;
+  bool prepared = false;
+  *msg = "no leader accepted the merge";
+  for (size_t i = 0; !prepared && Clock::now() < deadline; ++i) {
+    source = c.RouteFor(f.key);
+    if (!source || source->start != f.key) {
+      *msg = "no shard starts at '" + f.key + "'";
+      return false;
+    }
+    target.reset();
+    for (const auto& [start, r] : c.routes()) {
+      if (!r.end.empty() && r.end == f.key) target = r;
+    }
+    if (!target) {
+      *msg = "no shard ends at '" + f.key + "'";
+      return false;
+    }
+    v1::MergeShardsRequest req;
+    *req.mutable_header() = Header(*source);
+    req.set_target_shard_id(target->id);
+    v1::MergeShardsResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    grpc::Status st = c.admin(i)->MergeShards(&ctx, req, &resp);
+    if (st.ok() && !resp.has_error()) {
+      prepared = true;
+    } else if (st.ok() && !Retryable(resp.error())) {
+      *msg = Describe(resp.error());
+      return false;
+    } else if (st.ok() && resp.error().has_epoch_not_match()) {
+      c.Refresh();
+    }
+  }
+  if (!prepared) return false;
+  std::printf("shard %llu prepared to merge into shard %llu\n",
+              static_cast<unsigned long long>(source->id),
+              static_cast<unsigned long long>(target->id));
+  while (Clock::now() < deadline) {
+    c.Refresh();
+    bool gone = true;
+    for (const auto& [start, r] : c.routes()) gone = gone && r.id != source->id;
+    if (gone) {
+      auto t = c.RouteFor(f.key);
+      if (t) {
+        std::printf("shard %llu [%s, %s)\n", static_cast<unsigned long long>(t->id),
+                    t->start.c_str(), t->end.empty() ? "+inf" : t->end.c_str());
+      }
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a remote cluster
+  }
+  *msg = "the merge did not complete in time (it completes or rolls back by itself)";
+  return false;
 }
 
 int RunCtl(const CtlFlags& f) {
@@ -364,6 +430,8 @@ int RunCtl(const CtlFlags& f) {
         c.Refresh();
       }
     }
+  } else if (f.merge->parsed()) {
+    ok = RunMerge(c, f, &msg);
   }
   if (!ok) {
     std::fprintf(stderr, "tessera ctl: %s\n", msg.c_str());

@@ -27,7 +27,7 @@ struct CtlFlags {
   bool reverse = false, keys_only = false;
   std::string key, value, start, end;
   CLI::App *put = nullptr, *get = nullptr, *del = nullptr, *scan = nullptr, *shards = nullptr,
-           *split = nullptr;
+           *split = nullptr, *merge = nullptr;
 };
 
 CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* flags);

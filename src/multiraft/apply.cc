@@ -1,5 +1,7 @@
 #include "multiraft/apply.h"
 
+#include "multiraft/shard_ranges.h"
+
 namespace tessera::multiraft {
 
 using storage::Cf;
@@ -96,6 +98,15 @@ void ApplyBatch::SetApplyState(ShardId shard, const ApplyState& state) {
 void ApplyBatch::SetDescriptor(const ShardDescriptor& desc) {
   const Status s = batch_.Put(Cf::kMeta, ShardDescriptorKey(desc.id), EncodeShardDescriptor(desc));
   TESSERA_ASSERT(s.ok(), "shard descriptor must fit in a batch");
+}
+
+void ApplyBatch::RemoveMergedSource(const ShardDescriptor& source) {
+  ShardDescriptor tomb = source;
+  tomb.epoch.conf_version = ShardRanges::kMergedTombstone;
+  Status s = batch_.Delete(Cf::kMeta, ShardDescriptorKey(source.id));
+  if (s.ok()) s = batch_.Delete(Cf::kMeta, ApplyStateKey(source.id));
+  if (s.ok()) s = batch_.Put(Cf::kMeta, TombstoneKey(source.id), EncodeShardDescriptor(tomb));
+  TESSERA_ASSERT(s.ok(), "a merged source's metadata must fit in a batch");
 }
 
 Status ApplyBatch::Commit() {

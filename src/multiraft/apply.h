@@ -36,6 +36,9 @@ class ApplyBatch {
   // Records the replica's apply state (and descriptor) to be written with the data.
   void SetApplyState(ShardId shard, const ApplyState& state);
   void SetDescriptor(const ShardDescriptor& desc);
+  // A merge's source leaves this node with the merge (its data stays: the target owns it now):
+  // its descriptor and apply state go, and its tombstone records that nothing re-creates it.
+  void RemoveMergedSource(const ShardDescriptor& source);
 
   // Writes everything in one engine batch (not synced: the Raft log is the durable record, and a
   // lost apply round is re-applied from it).

@@ -107,6 +107,21 @@ std::string EncodeAdminCommand(const AdminCommand& cmd) {
     case AdminCommand::Type::kCompactLog:
       PutVarint64(&out, cmd.compact_index.value());
       break;
+    case AdminCommand::Type::kPrepareMerge:
+      PutVarint64(&out, cmd.merge_target.value());
+      PutVarint64(&out, cmd.merge_target_epoch.conf_version);
+      PutVarint64(&out, cmd.merge_target_epoch.version);
+      break;
+    case AdminCommand::Type::kCommitMerge:
+      PutLengthPrefixed(&out, EncodeShardDescriptor(cmd.merge_source));
+      PutVarint64(&out, cmd.merge_target_epoch.conf_version);
+      PutVarint64(&out, cmd.merge_target_epoch.version);
+      PutVarint64(&out, cmd.prepare_index.value());
+      PutVarint64(&out, cmd.prepare_term.value());
+      break;
+    case AdminCommand::Type::kRollbackMerge:
+      PutVarint64(&out, cmd.prepare_index.value());
+      break;
   }
   return out;
 }
@@ -141,6 +156,40 @@ Result<AdminCommand> DecodeAdminCommand(std::string_view in) {
       if (!GetVarint64(&in, &index)) return bad("admin command: truncated compact log");
       cmd.type = AdminCommand::Type::kCompactLog;
       cmd.compact_index = LogIndex(index);
+      break;
+    }
+    case static_cast<uint8_t>(AdminCommand::Type::kPrepareMerge): {
+      uint64_t target = 0;
+      if (!GetVarint64(&in, &target) || !GetVarint64(&in, &cmd.merge_target_epoch.conf_version) ||
+          !GetVarint64(&in, &cmd.merge_target_epoch.version)) {
+        return bad("admin command: truncated prepare merge");
+      }
+      cmd.type = AdminCommand::Type::kPrepareMerge;
+      cmd.merge_target = ShardId(target);
+      break;
+    }
+    case static_cast<uint8_t>(AdminCommand::Type::kCommitMerge): {
+      std::string_view source;
+      uint64_t index = 0, term = 0;
+      if (!GetLengthPrefixed(&in, &source) ||
+          !GetVarint64(&in, &cmd.merge_target_epoch.conf_version) ||
+          !GetVarint64(&in, &cmd.merge_target_epoch.version) || !GetVarint64(&in, &index) ||
+          !GetVarint64(&in, &term)) {
+        return bad("admin command: truncated commit merge");
+      }
+      auto desc = DecodeShardDescriptor(source);
+      if (!desc.ok()) return bad("admin command: commit merge with a bad source descriptor");
+      cmd.type = AdminCommand::Type::kCommitMerge;
+      cmd.merge_source = std::move(desc).value();
+      cmd.prepare_index = LogIndex(index);
+      cmd.prepare_term = Term(term);
+      break;
+    }
+    case static_cast<uint8_t>(AdminCommand::Type::kRollbackMerge): {
+      uint64_t index = 0;
+      if (!GetVarint64(&in, &index)) return bad("admin command: truncated rollback merge");
+      cmd.type = AdminCommand::Type::kRollbackMerge;
+      cmd.prepare_index = LogIndex(index);
       break;
     }
     default:

@@ -55,12 +55,28 @@ struct AdminCommand {
     // proposed by the leader once every follower has the entries, or when the log is too long
     // (laggards then catch up by snapshot). No epoch check: it does not touch the range.
     kCompactLog = 2,
+    // Merge, on the source shard's log (docs/protocol.md, "Merge"): freezes the source (no more
+    // writes, reads or changes; version + 1) until the target (`merge_target`, adjacent, same
+    // voters) commits the merge, or the merge is rolled back.
+    kPrepareMerge = 3,
+    // Merge, on the target's log: the target takes over `merge_source` (the source's descriptor
+    // after its prepare entry at prepare_index/prepare_term) if its own epoch is still
+    // `merge_target_epoch`; refused (EpochNotMatch) otherwise, for good.
+    kCommitMerge = 4,
+    // Merge, on the source's log: ends the prepared merge at prepare_index (version + 1), once the
+    // target's epoch has moved past merge_target_epoch (so that the commit can never apply).
+    kRollbackMerge = 5,
   };
   Type type = Type::kSplit;
   Epoch epoch;
-  std::string split_key;   // kSplit
-  ShardId new_shard;       // kSplit
-  LogIndex compact_index;  // kCompactLog
+  std::string split_key;         // kSplit
+  ShardId new_shard;             // kSplit
+  LogIndex compact_index;        // kCompactLog
+  ShardId merge_target;          // kPrepareMerge
+  Epoch merge_target_epoch;      // kPrepareMerge, kCommitMerge
+  ShardDescriptor merge_source;  // kCommitMerge
+  LogIndex prepare_index;        // kCommitMerge, kRollbackMerge
+  Term prepare_term;             // kCommitMerge
   bool operator==(const AdminCommand&) const = default;
 };
 

@@ -7,7 +7,8 @@
 namespace tessera::multiraft {
 namespace {
 constexpr uint8_t kApplyStateV1 = 1;  // without joined_at (read as empty)
-constexpr uint8_t kApplyStateV2 = 2;
+constexpr uint8_t kApplyStateV2 = 2;  // without merge (read as none)
+constexpr uint8_t kApplyStateV3 = 3;
 
 }  // namespace
 
@@ -41,10 +42,11 @@ void ApplyState::RecordJoins(const raft::ConfState& before, const raft::ConfStat
 
 // Layout: version, varint index, varint term, voters, learners, voters_outgoing, learners_next,
 // auto_leave byte, varint n + n x (varint node, varint conf version) of joined_at (version 2),
-// then a fixed32 checksum of everything before it.
+// a merge byte (0: none; 1: then varint target, target conf version, target version, prepare
+// index, prepare term) (version 3), then a fixed32 checksum of everything before it.
 std::string EncodeApplyState(const ApplyState& s) {
   std::string out;
-  out.push_back(static_cast<char>(kApplyStateV2));
+  out.push_back(static_cast<char>(kApplyStateV3));
   PutVarint64(&out, s.applied_index.value());
   PutVarint64(&out, s.applied_term.value());
   PutNodeIds(&out, s.conf_state.voters);
@@ -56,6 +58,14 @@ std::string EncodeApplyState(const ApplyState& s) {
   for (const auto& [node, version] : s.joined_at) {
     PutVarint64(&out, node.value());
     PutVarint64(&out, version);
+  }
+  out.push_back(s.merge ? 1 : 0);
+  if (s.merge) {
+    PutVarint64(&out, s.merge->target.value());
+    PutVarint64(&out, s.merge->target_epoch.conf_version);
+    PutVarint64(&out, s.merge->target_epoch.version);
+    PutVarint64(&out, s.merge->prepare_index.value());
+    PutVarint64(&out, s.merge->prepare_term.value());
   }
   PutFixed32(&out, Checksum32(out));
   return out;
@@ -70,7 +80,7 @@ Result<ApplyState> DecodeApplyState(std::string_view data) {
   }
   std::string_view in = body;
   const uint8_t version = static_cast<uint8_t>(in[0]);
-  if (version != kApplyStateV1 && version != kApplyStateV2) return bad();
+  if (version < kApplyStateV1 || version > kApplyStateV3) return bad();
   in.remove_prefix(1);
   ApplyState s;
   uint64_t index = 0, term = 0;
@@ -84,13 +94,31 @@ Result<ApplyState> DecodeApplyState(std::string_view data) {
   s.applied_term = Term(term);
   s.conf_state.auto_leave = in[0] != 0;
   in.remove_prefix(1);
-  if (version == kApplyStateV2) {
+  if (version >= kApplyStateV2) {
     uint64_t n = 0;
     if (!GetVarint64(&in, &n) || n > in.size()) return bad();
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t node = 0, conf_version = 0;
       if (!GetVarint64(&in, &node) || !GetVarint64(&in, &conf_version) || node == 0) return bad();
       s.joined_at[NodeId(node)] = conf_version;
+    }
+  }
+  if (version >= kApplyStateV3) {
+    if (in.empty() || static_cast<uint8_t>(in[0]) > 1) return bad();
+    const bool merging = in[0] == 1;
+    in.remove_prefix(1);
+    if (merging) {
+      MergeState m;
+      uint64_t target = 0, index = 0, term = 0;
+      if (!GetVarint64(&in, &target) || !GetVarint64(&in, &m.target_epoch.conf_version) ||
+          !GetVarint64(&in, &m.target_epoch.version) || !GetVarint64(&in, &index) ||
+          !GetVarint64(&in, &term) || target == 0) {
+        return bad();
+      }
+      m.target = ShardId(target);
+      m.prepare_index = LogIndex(index);
+      m.prepare_term = Term(term);
+      s.merge = m;
     }
   }
   if (!in.empty()) return bad();

@@ -9,11 +9,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/ids.h"
 #include "common/result.h"
+#include "multiraft/shard.h"
 #include "raft/types.h"
 
 namespace tessera::multiraft {
@@ -24,6 +26,17 @@ namespace tessera::multiraft {
 inline constexpr LogIndex kBootstrapIndex{5};
 inline constexpr Term kBootstrapTerm{5};
 
+// A prepared merge of this shard (the source) into `target` (docs/protocol.md, "Merge"): set by
+// the prepare entry at prepare_index/prepare_term, cleared by a rollback; while set the shard
+// takes no write, read, split or membership change.
+struct MergeState {
+  ShardId target;
+  Epoch target_epoch;  // the target's epoch the merge requires
+  LogIndex prepare_index;
+  Term prepare_term;
+  bool operator==(const MergeState&) const = default;
+};
+
 struct ApplyState {
   LogIndex applied_index;
   Term applied_term;
@@ -33,6 +46,7 @@ struct ApplyState {
   // incarnation: a node removed and added back gets a new one, so that messages of its old
   // replica (which may still run, cut off) never count for the new one (Incarnation below).
   std::map<NodeId, uint64_t> joined_at;
+  std::optional<MergeState> merge;
   bool operator==(const ApplyState&) const = default;
 
   uint64_t JoinedAt(NodeId node) const {

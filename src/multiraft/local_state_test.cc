@@ -28,6 +28,24 @@ TEST(ApplyStateTest, RoundTripsWithJoinedAt) {
   EXPECT_EQ(got->JoinedAt(NodeId(1)), 0u);
 }
 
+TEST(ApplyStateTest, RoundTripsAPreparedMerge) {
+  ApplyState s = Sample();
+  s.merge = MergeState{ShardId(9), Epoch{3, 4}, LogIndex(40), Term(6)};
+  auto got = DecodeApplyState(EncodeApplyState(s));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, s);
+  // Without a merge, and with a truncated merge behind a valid checksum.
+  s.merge.reset();
+  got = DecodeApplyState(EncodeApplyState(s));
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->merge.has_value());
+  s.merge = MergeState{ShardId(9), Epoch{3, 4}, LogIndex(40), Term(6)};
+  std::string bytes = EncodeApplyState(s);
+  std::string body = bytes.substr(0, bytes.size() - 6);  // drops the prepare term and checksum
+  PutFixed32(&body, Checksum32(body));
+  EXPECT_FALSE(DecodeApplyState(body).ok());
+}
+
 TEST(ApplyStateTest, ReadsVersionOneAsNoJoins) {
   // Version 1 as written before joined_at existed: the same fields, no join list.
   std::string v1;

@@ -101,7 +101,16 @@ Status Node::Recover() {
   auto it = engine_->NewIterator(Cf::kMeta, io);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto d = DecodeShardDescriptor(it->value());
-    if (d.ok()) ranges_.SetTombstone(d->id, d->epoch.conf_version);
+    if (!d.ok()) continue;
+    ranges_.SetTombstone(d->id, d->epoch.conf_version);
+    if (d->epoch.conf_version == ShardRanges::kMergedTombstone)
+      ranges_.SetMerged(d->id, d->start_key);
+    // A merged shard's log is removed after the merge; a crash in between leaves it here.
+    if (d->epoch.conf_version == ShardRanges::kMergedTombstone && log_store_->State(d->id).ok()) {
+      storage::LogWriteBatch lb;
+      lb.DestroyShard(d->id);
+      TESSERA_RETURN_IF_ERROR(log_store_->Write(lb, storage::LogWriteOptions{.sync = false}));
+    }
   }
   size_t n = 0;
   for (const ShardDescriptor& desc : Shards()) {
@@ -362,6 +371,23 @@ void Node::Split(ShardId shard, Epoch epoch, std::string split_key, WriteCallbac
   cmd.new_shard = new_shard ? new_shard : AllocShardId();
   SubmitWrite(shard, std::move(done), [&](WriteCallback cb) {
     return ProposeTask{shard, {}, std::move(cb), std::move(cmd)};
+  });
+}
+
+void Node::Merge(ShardId source, Epoch epoch, ShardId target, WriteCallback done) {
+  const std::optional<ShardDescriptor> t = ranges_.Get(target);
+  if (!t) {
+    done(WriteResponse{
+        Status::ShardNotFound("merge: no replica of the target shard on this node"), {}, {}});
+    return;
+  }
+  AdminCommand cmd;
+  cmd.type = AdminCommand::Type::kPrepareMerge;
+  cmd.epoch = epoch;
+  cmd.merge_target = target;
+  cmd.merge_target_epoch = t->epoch;
+  SubmitWrite(source, std::move(done), [&](WriteCallback cb) {
+    return ProposeTask{source, {}, std::move(cb), std::move(cmd)};
   });
 }
 

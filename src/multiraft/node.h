@@ -71,6 +71,14 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   void Split(ShardId shard, Epoch epoch, std::string split_key, WriteCallback done,
              ShardId new_shard = ShardId());
 
+  // Merges shard `source` into the adjacent shard `target` (docs/protocol.md, "Merge"): sent to
+  // the source's leader on this node (else NotLeader), which must hold a replica of the target
+  // too. Both shards must have the same voters and no learners (else InvalidArgument); `epoch`
+  // must be the source's current epoch (else EpochNotMatch). OK means the source is prepared
+  // (frozen: its requests get Busy): the merge then completes by itself, or is rolled back if the
+  // target's epoch moves on first. On success the hint holds the source's frozen descriptor.
+  void Merge(ShardId source, Epoch epoch, ShardId target, WriteCallback done);
+
   // Changes the shard's membership through its log (sent to the leader on this node; else
   // NotLeader): adds learners, promotes learners to voters, removes replicas. One change is a
   // single step; several go through a joint configuration that the leader leaves by itself.

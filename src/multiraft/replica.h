@@ -142,6 +142,25 @@ struct Replica {
   int64_t split_proposed_ms = 0;
   int64_t next_split_check_ms = 0;
 
+  // Merge (worker_merge.cc). As the target: the commit entry waiting for this node's source
+  // replica (the apply is paused before it until the source is ready).
+  struct MergeWait {
+    ShardId shard;          // the other shard of the merge
+    LogIndex commit_index;  // the kCommitMerge entry
+    LogIndex prepare_index;
+    Term prepare_term;
+    bool source_ready = false;
+    int64_t asked_ms = 0;
+  };
+  std::optional<MergeWait> merge_wait;
+  // As the source: the target on this node waits for this replica to apply up to the prepare
+  // entry (then it stops for good: `merged`).
+  std::optional<MergeWait> merge_requested;
+  bool merged = false;
+  int64_t next_merge_check_ms = 0;
+  // The epoch last published to ShardRanges (merges read the target's epoch there).
+  Epoch published_epoch;
+
   // Stale reads: the applied state is known to be at least as fresh as this time (ms on the
   // steady clock): the issue time of the newest satisfied read index.
   int64_t fresh_as_of_ms = -1;

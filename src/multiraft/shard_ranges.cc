@@ -28,20 +28,58 @@ void ShardRanges::SetLocked(const ShardDescriptor& desc) {
   TESSERA_ASSERT(desc.id, "a shard range without a shard id");
   auto it = by_id_.find(desc.id);
   if (it != by_id_.end()) {
-    auto s = by_start_.find(it->second.start);
+    auto s = by_start_.find(it->second.start());
     if (s != by_start_.end() && s->second == desc.id) by_start_.erase(s);
   }
-  by_id_[desc.id] = Range{desc.start_key, desc.end_key};
+  by_id_[desc.id] = Range{desc};
   by_start_[desc.start_key] = desc.id;
 }
 
 void ShardRanges::Remove(ShardId shard) {
   std::lock_guard<std::mutex> lock(mu_);
+  RemoveLocked(shard);
+}
+
+void ShardRanges::RemoveLocked(ShardId shard) {
   auto it = by_id_.find(shard);
   if (it == by_id_.end()) return;
-  auto s = by_start_.find(it->second.start);
+  auto s = by_start_.find(it->second.start());
   if (s != by_start_.end() && s->second == shard) by_start_.erase(s);
   by_id_.erase(it);
+}
+
+void ShardRanges::Merged(ShardId source, const ShardDescriptor& target) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_id_.find(source);
+  if (it != by_id_.end()) merged_starts_[source] = it->second.start();
+  RemoveLocked(source);
+  SetLocked(target);
+  tombstones_[source] = kMergedTombstone;
+}
+
+void ShardRanges::SetMerged(ShardId shard, const std::string& start) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tombstones_[shard] = kMergedTombstone;
+  merged_starts_[shard] = start;
+}
+
+std::optional<ShardDescriptor> ShardRanges::MergedInto(ShardId shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto m = merged_starts_.find(shard);
+  if (m == merged_starts_.end()) return std::nullopt;
+  auto it = by_start_.upper_bound(m->second);
+  if (it == by_start_.begin()) return std::nullopt;
+  --it;
+  const Range& r = by_id_.at(it->second);
+  if (!r.end().empty() && r.end() <= m->second) return std::nullopt;
+  return r.desc;
+}
+
+std::optional<ShardDescriptor> ShardRanges::Get(ShardId shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_id_.find(shard);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second.desc;
 }
 
 std::optional<ShardId> ShardRanges::Overlap(std::string_view start, std::string_view end,
@@ -59,7 +97,7 @@ std::optional<ShardId> ShardRanges::OverlapLocked(std::string_view start, std::s
   for (; it != by_start_.end(); ++it) {
     if (!end.empty() && it->first >= end) break;
     const Range& r = by_id_.at(it->second);
-    const bool ends_before = !r.end.empty() && r.end <= start;
+    const bool ends_before = !r.end().empty() && r.end() <= start;
     if (!ends_before && it->second != except) return it->second;
   }
   return std::nullopt;

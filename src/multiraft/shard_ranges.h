@@ -24,9 +24,21 @@ namespace tessera::multiraft {
 
 class ShardRanges {
  public:
+  static constexpr uint64_t kMergedTombstone = UINT64_MAX;
+
   // Records (or replaces) the range of `desc.id`.
   void Set(const ShardDescriptor& desc);
   void Remove(ShardId shard);
+  // A merge applied on this node: `source` is gone (tombstoned for good) and `target` covers its
+  // range, in one step.
+  void Merged(ShardId source, const ShardDescriptor& target);
+  // The descriptor last recorded for `shard` (its epoch as applied on this node, give or take the
+  // round in flight).
+  std::optional<ShardDescriptor> Get(ShardId shard) const;
+  // A shard merged away here (its tombstone kMergedTombstone) whose range started at `start`.
+  void SetMerged(ShardId shard, const std::string& start);
+  // For a shard merged away here: the replica that now covers where its range started.
+  std::optional<ShardDescriptor> MergedInto(ShardId shard) const;
   // Check and set in one step: records `desc` unless another shard's range overlaps it (that
   // shard is returned) or, without `allow_existing`, `desc.id` is already recorded (then
   // `desc.id` is returned). nullopt: recorded.
@@ -39,21 +51,26 @@ class ShardRanges {
   size_t size() const;
 
   // Tombstones: the conf version at which a replica of the shard was destroyed here. A message
-  // whose descriptor is not newer must not re-create it (it comes from the past).
+  // whose descriptor is not newer must not re-create it (it comes from the past). A shard merged
+  // away has kMergedTombstone: nothing re-creates it.
   void SetTombstone(ShardId shard, uint64_t conf_version);
   std::optional<uint64_t> Tombstone(ShardId shard) const;
 
  private:
   struct Range {
-    std::string start, end;
+    ShardDescriptor desc;
+    const std::string& start() const { return desc.start_key; }
+    const std::string& end() const { return desc.end_key; }
   };
   void SetLocked(const ShardDescriptor& desc);
+  void RemoveLocked(ShardId shard);
   std::optional<ShardId> OverlapLocked(std::string_view start, std::string_view end,
                                        ShardId except) const;
   mutable std::mutex mu_;
   std::map<ShardId, Range> by_id_;                        // guarded by mu_
   std::map<std::string, ShardId, std::less<>> by_start_;  // guarded by mu_
   std::map<ShardId, uint64_t> tombstones_;                // guarded by mu_
+  std::map<ShardId, std::string> merged_starts_;          // guarded by mu_
 };
 
 }  // namespace tessera::multiraft

@@ -35,6 +35,11 @@ enum class ShardNotice : uint8_t {
   // From a follower that woke up (a request, or a message from another member): the leader
   // wakes and heartbeats again, before the follower's election timer runs out.
   kWake = 4,
+  // The sender's node has the shard merged away (docs/protocol.md, "Merge"): `descriptor` is the
+  // shard covering its range there (another shard). Sent in answer to a message of the merged
+  // shard. A receiver that is not a member of that shard destroys its replica, if the covering
+  // shard's version is higher (it came after) and it covers the replica's whole range.
+  kMerged = 5,
   // A notice this node does not know (a newer node's): ignored.
   kUnknown = 255,
 };

@@ -115,8 +115,17 @@ void Worker::Dispatch(Task& task) {
               Activate(r);
             }
           }
+        } else if constexpr (std::is_same_v<T, MergeSourceTask>) {
+          HandleMergeSource(t);
+        } else if constexpr (std::is_same_v<T, MergeReadyTask>) {
+          HandleMergeReady(t);
+        } else if constexpr (std::is_same_v<T, MergeDoneTask>) {
+          HandleMergeDone(t);
+        } else if constexpr (std::is_same_v<T, ObsoleteReplicaTask>) {
+          HandleObsoleteReplica(t);
         } else if constexpr (std::is_same_v<T, TransferLeaderTask>) {
           Replica* r = Find(t.shard);
+          if (r != nullptr && r->merged) r = nullptr;
           if (r != nullptr) Wake(*r, /*tell_leader=*/true);
           if (r == nullptr || !r->initialized) {
             t.done(WriteResponse{
@@ -170,12 +179,16 @@ void Worker::HandleMessages(MessagesTask& t) {
       continue;
     }
     Replica* r = Find(sm.shard);
+    if (r != nullptr && r->merged) continue;  // stopped for a merge: gone in a moment
     if (r == nullptr) r = MaybeCreateReplica(sm);
     if (r == nullptr) {
       // A leader that believes this node has a replica (it sent no descriptor) learns otherwise.
       const auto type = sm.msg.type;
-      if (!sm.descriptor &&
-          (type == raft::MessageType::kHeartbeat || type == raft::MessageType::kApp)) {
+      if (auto by = host_->ranges().MergedInto(sm.shard)) {
+        // A replica of a shard merged away here, left behind (its node was cut off or removed).
+        SendNotice(sm.shard, sm.msg.from, sm.msg.term, ShardNotice::kMerged, std::move(by));
+      } else if (!sm.descriptor &&
+                 (type == raft::MessageType::kHeartbeat || type == raft::MessageType::kApp)) {
         SendNotice(sm.shard, sm.msg.from, sm.msg.term, ShardNotice::kNoReplica, std::nullopt);
       }
       continue;
@@ -223,6 +236,7 @@ RouteHint Worker::HintFor(const Replica& r) const {
 Status Worker::CheckAdmin(const Replica& r, const AdminCommand& cmd) const {
   switch (cmd.type) {
     case AdminCommand::Type::kSplit:
+      if (r.apply.merge) return Status::InvalidArgument("split: the shard is merging");
       TESSERA_RETURN_IF_ERROR(storage::ValidateKey(cmd.split_key));
       if (!r.desc.ContainsKey(cmd.split_key) || cmd.split_key == r.desc.start_key) {
         return Status::InvalidArgument("split key is not strictly inside " + DescribeShard(r.desc));
@@ -235,6 +249,28 @@ Status Worker::CheckAdmin(const Replica& r, const AdminCommand& cmd) const {
       }
       return Status::OK();
     case AdminCommand::Type::kCompactLog:
+      return Status::OK();
+    case AdminCommand::Type::kPrepareMerge: {
+      TESSERA_RETURN_IF_ERROR(CheckPrepareMerge(r, cmd));
+      if (r.merge_wait) return Status::Busy("merge: the shard is taking over another one");
+      // Every replica close to the leader: the commit waits until all hold the prepare entry.
+      for (const raft::PeerProgress& p : r.raft->GetStatus().progress) {
+        if (p.match < r.apply.applied_index) {
+          return Status::Busy("merge: the replica on node " + std::to_string(p.id.value()) +
+                              " lags behind");
+        }
+      }
+      // The target as this node has it: adjacent, on the same nodes, at the epoch named.
+      const std::optional<ShardDescriptor> t = host_->ranges().Get(cmd.merge_target);
+      if (!t) return Status::ShardNotFound("merge: no replica of the target shard on this node");
+      if (!(t->epoch == cmd.merge_target_epoch)) {
+        return Status::EpochNotMatch("merge: the target's epoch differs: " + DescribeShard(*t));
+      }
+      return CheckMergeShape(r.desc, *t);
+    }
+    case AdminCommand::Type::kCommitMerge:
+      return CheckCommitMerge(r, cmd);
+    case AdminCommand::Type::kRollbackMerge:
       return Status::OK();
   }
   return Status::InvalidArgument("unknown admin command");
@@ -250,8 +286,17 @@ Status Worker::CheckEpoch(const Replica& r, const Epoch& epoch, RouteHint* hint)
 
 void Worker::HandlePropose(ProposeTask& t) {
   Replica* r = Find(t.shard);
-  if (r == nullptr || !r->initialized) {
+  if (r == nullptr || !r->initialized || r->merged) {
     t.done(WriteResponse{Status::ShardNotFound("no replica of the shard on this node"), {}, {}});
+    return;
+  }
+  const bool rollback = t.admin && t.admin->type == AdminCommand::Type::kRollbackMerge;
+  if (r->apply.merge && !rollback) {
+    // Frozen until the merge commits (the shard is then gone) or rolls back.
+    t.done(WriteResponse{Status::Busy("the shard is merging into shard " +
+                                      std::to_string(r->apply.merge->target.value())),
+                         HintFor(*r),
+                         {}});
     return;
   }
   Wake(*r, /*tell_leader=*/true);
@@ -293,8 +338,15 @@ void Worker::HandlePropose(ProposeTask& t) {
 
 void Worker::HandleRead(ReadTask& t) {
   Replica* r = Find(t.request.shard);
-  if (r == nullptr || !r->initialized) {
+  if (r == nullptr || !r->initialized || r->merged) {
     t.done(ReadResponse{Status::ShardNotFound("no replica of the shard on this node"), {}});
+    return;
+  }
+  if (r->apply.merge) {
+    // The target may take writes to these keys any moment now: no read here is safe.
+    t.done(ReadResponse{Status::Busy("the shard is merging into shard " +
+                                     std::to_string(r->apply.merge->target.value())),
+                        HintFor(*r)});
     return;
   }
   // Before any lease check: a leader that slept has no lease (RawNode::ResumeAfterPause).
@@ -371,6 +423,11 @@ void Worker::Tick() {
     if (now_ms >= r->next_split_check_ms) {
       r->next_split_check_ms = now_ms + opts_.split_check_interval_ms;
       CheckSplit(*r);
+    }
+    CheckMerge(*r, now_ms);
+    if (r->merge_wait && !r->merge_wait->source_ready &&
+        now_ms - r->merge_wait->asked_ms > election_ms) {
+      AskMergeSource(*r);
     }
     if (now_ms >= r->next_log_gc_ms) {
       r->next_log_gc_ms = now_ms + opts_.log_gc_interval_ms;

@@ -67,8 +67,31 @@ struct TransferLeaderTask {
   NodeId to;
   WriteCallback done;
 };
+// Merge hand-over between the workers of a merge's target and source on one node
+// (worker_merge.cc): the target asks the source replica to reach the prepare entry; the source,
+// once there and frozen, answers; the target, once it applied the merge, lets the source go.
+struct MergeSourceTask {
+  ShardId source;
+  ShardId target;
+  LogIndex prepare_index;
+  Term prepare_term;
+};
+struct MergeReadyTask {
+  ShardId target;
+  ShardId source;
+};
+struct MergeDoneTask {
+  ShardId source;
+};
+// A snapshot of shard `by` overlaps the replica of `shard` here: if `by` covers its range at a
+// newer version, the replica's shard was merged away (docs/protocol.md, "Merge") and it goes.
+struct ObsoleteReplicaTask {
+  ShardId shard;
+  ShardDescriptor by;
+};
 using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask,
-                          SnapshotTask, SnapshotStatusTask, TransferLeaderTask>;
+                          SnapshotTask, SnapshotStatusTask, TransferLeaderTask, MergeSourceTask,
+                          MergeReadyTask, MergeDoneTask, ObsoleteReplicaTask>;
 
 // What a worker needs from its node: building replicas and handing them to the worker that owns
 // their shard (a split creates a shard that another worker may own).
@@ -111,6 +134,10 @@ struct WorkerStats {
   std::atomic<uint64_t> hibernations{0};
   std::atomic<uint64_t> wakes{0};
 };
+
+// Whether `source` may merge into `target` as far as their descriptors tell: adjacent, and the
+// same voters with no learners (every node with a replica of one has one of the other).
+Status CheckMergeShape(const ShardDescriptor& source, const ShardDescriptor& target);
 
 class Worker {
  public:
@@ -166,14 +193,46 @@ class Worker {
     bool campaign = false;   // the parent's leader is here: the new shard campaigns at once
     ShardDescriptor parent;  // the split shard's descriptor after the split
   };
-  void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch,
-                      std::vector<std::pair<WriteCallback, WriteResponse>>* answers,
-                      std::vector<NewReplica>* created);
+  // What an apply round changes beyond its batch, done once the batch is written.
+  struct ApplyEffects {
+    std::vector<std::pair<WriteCallback, WriteResponse>> answers;
+    std::vector<NewReplica> created;                          // by splits
+    std::vector<std::pair<ShardId, ShardDescriptor>> merged;  // (source, target after)
+  };
+  void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch, ApplyEffects* fx);
   void ApplyEntry(Replica& r, const raft::Entry& e, class ApplyBatch& batch, WriteResponse* resp,
-                  std::vector<NewReplica>* created);
+                  ApplyEffects* fx);
   Status ApplySplit(Replica& r, const AdminCommand& cmd, class ApplyBatch& batch,
                     std::vector<NewReplica>* created);
   void CheckSplit(Replica& r);
+
+  // Merge (worker_merge.cc; docs/protocol.md, "Merge").
+  // The checks of a merge's entries, on replicated state only (every replica decides the same).
+  Status CheckPrepareMerge(const Replica& r, const AdminCommand& cmd) const;
+  Status CheckCommitMerge(const Replica& r, const AdminCommand& cmd) const;
+  // Source: applies kPrepareMerge / kRollbackMerge at entry (index, term).
+  Status ApplyPrepareMerge(Replica& r, const AdminCommand& cmd, const raft::Entry& e,
+                           class ApplyBatch& batch);
+  Status ApplyRollbackMerge(Replica& r, const AdminCommand& cmd, class ApplyBatch& batch);
+  // Target: true if entry e is a merge commit that must wait for the source replica here (then
+  // the apply pauses before it and the source is asked).
+  bool MergeMustWait(Replica& r, const raft::Entry& e);
+  // Target: applies the merge (the source replica here is ready); `merged` collects what to
+  // publish once the batch is written.
+  Status ApplyCommitMerge(Replica& r, const AdminCommand& cmd, class ApplyBatch& batch,
+                          std::vector<std::pair<ShardId, ShardDescriptor>>* merged);
+  void AskMergeSource(Replica& r);
+  void HandleMergeSource(const MergeSourceTask& t);
+  void HandleMergeReady(const MergeReadyTask& t);
+  void HandleMergeDone(const MergeDoneTask& t);
+  void HandleObsoleteReplica(const ObsoleteReplicaTask& t);
+  // Source: once applied up to the prepare entry the target waits for, stops for good and tells
+  // the target.
+  void MaybeHandOverMergeSource(Replica& r);
+  // Source leader, periodically: proposes the commit on the target (its leader must be on this
+  // node: otherwise this source's leadership moves there), or the rollback once the target's
+  // epoch moved past the one the merge requires.
+  void CheckMerge(Replica& r, int64_t now_ms);
   void CheckLogGc(Replica& r);
 
   // Hibernation (worker_hibernation.cc): an idle shard stops ticking on all its replicas.

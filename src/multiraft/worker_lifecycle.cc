@@ -116,6 +116,14 @@ void Worker::HandleNotice(const ShardMessage& sm) {
     if (r->hibernating) Wake(*r, /*tell_leader=*/false);
     return;
   }
+  if (sm.notice == ShardNotice::kMerged) {
+    // A member of the covering shard keeps its replica: its own copy of that shard applies the
+    // merge with it, or is replaced by a snapshot (which removes it, HandleObsoleteReplica).
+    if (sm.descriptor && !IsMember(*sm.descriptor, opts_.node_id)) {
+      HandleObsoleteReplica(ObsoleteReplicaTask{sm.shard, *sm.descriptor});
+    }
+    return;
+  }
   if (sm.notice != ShardNotice::kNotMember || !sm.descriptor) return;
   const ShardDescriptor& theirs = *sm.descriptor;
   // Conf versions grow along the one log of the shard: a newer applied membership without this
@@ -168,6 +176,9 @@ void Worker::HandleSnapshot(SnapshotTask& t) {
     }
   }
   if (auto other = host_->ranges().TryReserve(reserve, /*allow_existing=*/true)) {
+    // The other replica may be a merged shard's that never learned it (then it goes, and the
+    // snapshot is taken when the leader sends it again).
+    host_->SubmitTo(*other, ObsoleteReplicaTask{*other, d});
     return drop("its range overlaps shard " + std::to_string(other->value()) + " on this node");
   }
   r->incoming_snapshot = Replica::IncomingSnapshot{
@@ -237,6 +248,11 @@ void Worker::InstallSnapshot(Replica& r, const raft::Snapshot& snap,
                      r.incoming_snapshot->term == snap.metadata.term,
                  "raft installs a snapshot the worker did not receive");
   const Replica::IncomingSnapshot& in = *r.incoming_snapshot;
+  if (r.merge_wait) {
+    // The snapshot is past the merge this replica waited to apply.
+    r.merge_wait.reset();
+    r.raft->ResumeApply();
+  }
   auto manifest = ReadSnapshotManifest(in.dir);
   TESSERA_ASSERT(manifest.ok(), "a received snapshot directory vanished");
   // The crash protocol of snapshot.h: marker (synced), data, then descriptor, apply state and

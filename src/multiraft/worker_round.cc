@@ -221,13 +221,26 @@ bool Worker::ProcessReadies() {
   }
   Send(outbox);
   ApplyBatch apply(engine_);
-  std::vector<std::pair<WriteCallback, WriteResponse>> answers;
-  std::vector<NewReplica> created;
-  for (auto& it : items) ApplyCommitted(*it.replica, it.rd, apply, &answers, &created);
+  ApplyEffects fx;
+  for (auto& it : items) ApplyCommitted(*it.replica, it.rd, apply, &fx);
   const Status s = apply.Commit();
   TESSERA_ASSERT(s.ok(), ("apply write failed: " + s.ToString()).c_str());
+  for (auto& it : items) {
+    Replica& r = *it.replica;
+    // Membership changes reach the node's ranges (a merge reads its target's epoch there).
+    if (r.initialized && !r.incoming_snapshot && !(r.published_epoch == r.desc.epoch)) {
+      host_->ranges().Set(r.desc);
+      r.published_epoch = r.desc.epoch;
+    }
+    if (r.merge_requested) MaybeHandOverMergeSource(r);
+  }
+  // Merged sources are gone from disk: their replicas (on their own workers) let go.
+  for (auto& [source, target] : fx.merged) {
+    host_->ranges().Merged(source, target);
+    host_->SubmitTo(source, MergeDoneTask{source});
+  }
   // Shards created by splits exist on disk now: start their replicas (on their own workers).
-  for (NewReplica& n : created) {
+  for (NewReplica& n : fx.created) {
     host_->ranges().Set(n.parent);
     host_->ranges().Set(n.desc);
     auto replica = host_->BuildReplica(n.desc, n.apply);
@@ -236,7 +249,7 @@ bool Worker::ProcessReadies() {
     replica.value()->campaign_on_start = n.campaign;
     host_->AddReplica(std::move(replica).value());
   }
-  for (auto& [cb, resp] : answers) cb(std::move(resp));
+  for (auto& [cb, resp] : fx.answers) cb(std::move(resp));
   bool more = false;
   for (auto& it : items) {
     HandleReadStates(*it.replica, it.rd.read_states);
@@ -250,14 +263,18 @@ bool Worker::ProcessReadies() {
   return more;
 }
 
-void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch,
-                            std::vector<std::pair<WriteCallback, WriteResponse>>* answers,
-                            std::vector<NewReplica>* created) {
+void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch, ApplyEffects* fx) {
   if (rd.committed_entries.empty()) return;
   for (const raft::Entry& e : rd.committed_entries) {
     // A replica removed from its group applies nothing more (it is destroyed at the next tick,
     // data included), unless it leads: a removed leader keeps serving until it hands over.
     if (r.removed && r.raft->soft_state().role != raft::StateRole::kLeader) break;
+    // A merge waits for its source replica here: the apply stops before the merge's entry and
+    // resumes (the entry handed out again) once the source is ready.
+    if (MergeMustWait(r, e)) {
+      r.raft->PauseApplyAfter(r.apply.applied_index);
+      break;
+    }
     // Writes are identified by (index, term): an entry at our index with another term means our
     // proposal was replaced by another leader's entry and was never applied.
     std::optional<Replica::PendingWrite> mine;
@@ -268,25 +285,30 @@ void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch,
       if (w.index == e.index && w.term == e.term) {
         mine = std::move(w);
       } else {
-        answers->emplace_back(std::move(w.done),
-                              WriteResponse{Status::ProposalDropped(
-                                                "replaced by another leader's entry; not applied"),
-                                            {},
-                                            {}});
+        fx->answers.emplace_back(
+            std::move(w.done), WriteResponse{Status::ProposalDropped(
+                                                 "replaced by another leader's entry; not applied"),
+                                             {},
+                                             {}});
       }
     }
     WriteResponse resp;
-    ApplyEntry(r, e, batch, &resp, created);
+    ApplyEntry(r, e, batch, &resp, fx);
     r.apply.applied_index = e.index;
     r.apply.applied_term = e.term;
-    if (mine) answers->emplace_back(std::move(mine->done), std::move(resp));
+    if (mine) fx->answers.emplace_back(std::move(mine->done), std::move(resp));
   }
   batch.SetApplyState(r.desc.id, r.apply);
 }
 
 void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, WriteResponse* resp,
-                        std::vector<NewReplica>* created) {
+                        ApplyEffects* fx) {
   if (e.type == raft::EntryType::kConfChange) {
+    if (r.apply.merge) {
+      // A merging source keeps the replicas the merge was prepared with.
+      resp->status = Status::InvalidArgument("membership change refused: the shard is merging");
+      return;
+    }
     auto cc = raft::DecodeConfChange(e.data);
     if (cc.ok()) {
       auto cs = r.raft->ApplyConfChange(*cc);
@@ -351,13 +373,34 @@ void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, Wri
         r.compact_to = std::max(r.compact_to, std::min(cmd->compact_index, e.index));
         return;
       }
-      resp->status = ApplySplit(r, *cmd, batch, created);
+      switch (cmd->type) {
+        case AdminCommand::Type::kSplit:
+          resp->status = ApplySplit(r, *cmd, batch, &fx->created);
+          break;
+        case AdminCommand::Type::kPrepareMerge:
+          resp->status = ApplyPrepareMerge(r, *cmd, e, batch);
+          break;
+        case AdminCommand::Type::kCommitMerge:
+          resp->status = ApplyCommitMerge(r, *cmd, batch, &fx->merged);
+          break;
+        case AdminCommand::Type::kRollbackMerge:
+          resp->status = ApplyRollbackMerge(r, *cmd, batch);
+          break;
+        case AdminCommand::Type::kCompactLog:
+          break;  // above
+      }
       resp->hint = HintFor(r);
       return;
     }
     case CommandKind::kWrite: {
       auto cmd = DecodeWriteCommand(e.data);
       if (!cmd.ok()) return refuse(cmd.status());
+      if (r.apply.merge) {
+        resp->status = Status::EpochNotMatch("the shard is merging into shard " +
+                                             std::to_string(r.apply.merge->target.value()));
+        resp->hint = HintFor(r);
+        return;
+      }
       resp->status = batch.ApplyWrite(r.desc, *cmd, &resp->results);
       TESSERA_ASSERT(
           !resp->status.Is(Status::Code::kIOError) && !resp->status.Is(Status::Code::kCorruption),

@@ -1,5 +1,8 @@
 #include "raft/raw_node.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "common/assert.h"
 #include "raft/raft.h"
 
@@ -105,7 +108,7 @@ bool RawNode::HasReady() const {
   if (log.HasPendingSnapshot()) return true;
   if (raft_->HasMessages() || raft_->HasReadStates()) return true;
   if (!log.unstable().entries().empty()) return true;
-  return log.HasNextCommittedEntries();
+  return !apply_paused_ && log.HasNextCommittedEntries();
 }
 
 Ready RawNode::GetReady() {
@@ -134,7 +137,7 @@ Ready RawNode::GetReady() {
     rd.snapshot = *log.unstable().snapshot();
     f.snapshot_index = rd.snapshot->metadata.index;
   }
-  rd.committed_entries = log.NextCommittedEntries();
+  if (!apply_paused_) rd.committed_entries = log.NextCommittedEntries();
   f.applied_index = f.snapshot_index;
   if (!rd.committed_entries.empty()) {
     f.applied_index = rd.committed_entries.back().index;
@@ -159,6 +162,33 @@ void RawNode::Advance() {
   in_flight_.reset();
   raft_->OnAdvance(f.last_entry_index, f.last_entry_term, f.snapshot_index, f.applied_index,
                    f.applied_payload_bytes);
+}
+
+void RawNode::PauseApplyAfter(LogIndex last_applied) {
+  TESSERA_ASSERT(in_flight_.has_value(), "PauseApplyAfter without a Ready");
+  InFlight& f = *in_flight_;
+  const LogIndex before = raft_->log().applied();
+  TESSERA_ASSERT(last_applied >= before && last_applied <= f.applied_index,
+                 "PauseApplyAfter outside the Ready's committed entries");
+  if (last_applied < f.applied_index) {
+    // The entries not applied give their payload back to the uncommitted budget when they are.
+    auto rest = raft_->log().Slice(last_applied.next(), f.applied_index.next(),
+                                   std::numeric_limits<uint64_t>::max());
+    TESSERA_ASSERT(rest.ok(), "committed entries must be readable");
+    f.applied_payload_bytes -= std::min(f.applied_payload_bytes, PayloadBytes(*rest));
+    f.applied_index = std::max(last_applied, f.snapshot_index);
+  }
+  apply_paused_ = true;
+}
+
+void RawNode::ResumeApply() { apply_paused_ = false; }
+
+bool RawNode::CommitKnown(LogIndex index, Term term) {
+  RaftLog& log = raft_->mutable_log();
+  if (log.committed() >= index) return true;
+  if (index > log.LastIndex() || log.TermOrZero(index) != term) return false;
+  log.CommitTo(index);
+  return true;
 }
 
 NodeId RawNode::id() const { return raft_->id(); }

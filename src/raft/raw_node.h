@@ -165,6 +165,21 @@ class RawNode {
   // echoes), and its check-quorum window restarts.
   void ResumeAfterPause();
 
+  // Pausing the apply (a merge's target waits for its source replica on this node before it may
+  // apply the merge and what follows). Call between GetReady and Advance: the Ready's committed
+  // entries after `last_applied` were not applied; Advance records only those up to it, and no
+  // committed entry is handed out until ResumeApply(), which hands them out again.
+  // REQUIRES: a Ready in flight and last_applied between the applied index before that Ready and
+  // its last committed entry.
+  void PauseApplyAfter(LogIndex last_applied);
+  void ResumeApply();
+  bool apply_paused() const { return apply_paused_; }
+  // The application learned from outside this group that the entry (index, term) is committed (a
+  // merge's target committed the source's prepare entry, which requires every source replica to
+  // hold it). Commits up to index if this log holds that entry; returns whether the commit index
+  // is now at least index.
+  bool CommitKnown(LogIndex index, Term term);
+
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
 
@@ -180,6 +195,7 @@ class RawNode {
     uint64_t applied_payload_bytes = 0;
   };
   std::optional<InFlight> in_flight_;  // the Ready handed out and not yet advanced
+  bool apply_paused_ = false;
 };
 
 }  // namespace tessera::raft

@@ -403,6 +403,55 @@ TEST_F(RawNodeTest, FollowerAcknowledgesOnlyAfterPersisting) {
 
 // --- Proposals --------------------------------------------------------------------------------
 
+TEST_F(RawNodeTest, PausedApplyHandsTheRestOutAgainAfterResume) {
+  auto node = SingleNodeLeader();
+  ASSERT_TRUE(node->Propose("a").ok());
+  ASSERT_TRUE(node->Propose("b").ok());
+  ASSERT_TRUE(node->Propose("c").ok());
+  // Persist until all three are committed and handed out in one Ready.
+  Ready rd = node->GetReady();
+  Persist(rd);
+  node->Advance();
+  rd = node->GetReady();
+  ASSERT_EQ(Pairs(rd.committed_entries), (IT{{2, 1}, {3, 1}, {4, 1}}));
+  Persist(rd);
+  // The application applies "a" only, and waits.
+  node->PauseApplyAfter(LogIndex(2));
+  node->Advance();
+  EXPECT_EQ(node->GetStatus().applied, LogIndex(2));
+  EXPECT_TRUE(node->apply_paused());
+  EXPECT_FALSE(node->HasReady());  // nothing is handed out while paused
+  EXPECT_FALSE(node->Quiescent());
+  node->ResumeApply();
+  ASSERT_TRUE(node->HasReady());
+  rd = node->GetReady();
+  EXPECT_EQ(Pairs(rd.committed_entries), (IT{{3, 1}, {4, 1}}));
+  node->Advance();
+  EXPECT_EQ(node->GetStatus().applied, LogIndex(4));
+  EXPECT_FALSE(node->HasReady());
+}
+
+TEST_F(RawNodeTest, CommitKnownCommitsOnlyAnEntryThisLogHolds) {
+  // A follower whose log holds entries it does not know are committed.
+  auto node = NewNode(2, {1, 2, 3});
+  Message app{.type = MessageType::kApp, .to = N(2), .from = N(1), .term = Term(1)};
+  app.entries = {Entry{Term(1), LogIndex(1), EntryType::kNormal, {}},
+                 Entry{Term(1), LogIndex(2), EntryType::kNormal, {}}};
+  ASSERT_TRUE(node->Step(app).ok());
+  Drain(*node);
+  EXPECT_EQ(node->committed(), LogIndex(0));
+  EXPECT_FALSE(node->CommitKnown(LogIndex(2), Term(2)));  // another term: not this entry
+  EXPECT_FALSE(node->CommitKnown(LogIndex(3), Term(1)));  // beyond the log
+  EXPECT_EQ(node->committed(), LogIndex(0));
+  EXPECT_TRUE(node->CommitKnown(LogIndex(2), Term(1)));
+  EXPECT_EQ(node->committed(), LogIndex(2));
+  ASSERT_TRUE(node->HasReady());
+  Ready rd = node->GetReady();
+  EXPECT_EQ(Pairs(rd.committed_entries), (IT{{1, 1}, {2, 1}}));
+  node->Advance();
+  EXPECT_TRUE(node->CommitKnown(LogIndex(1), Term(1)));  // already committed
+}
+
 TEST_F(RawNodeTest, ProposeWithoutLeaderIsDropped) {
   auto node = NewNode(1, {1, 2, 3});
   EXPECT_TRUE(node->Propose("x").Is(Code::kProposalDropped));

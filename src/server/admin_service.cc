@@ -113,6 +113,24 @@ grpc::ServerUnaryReactor* AdminService::TransferLeader(grpc::CallbackServerConte
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::MergeShards(grpc::CallbackServerContext* ctx,
+                                                    const v1::MergeShardsRequest* req,
+                                                    v1::MergeShardsResponse* resp) {
+  const ShardId shard(req->header().shard_id());
+  if (Status s = CheckHeader(req->header()); !s.ok()) return Refuse(ctx, s, shard, resp);
+  if (req->target_shard_id() == 0) {
+    return Refuse(ctx, Status::InvalidArgument("target_shard_id is required"), shard, resp);
+  }
+  auto* reactor = ctx->DefaultReactor();
+  node_->Merge(shard, EpochOf(req->header()), ShardId(req->target_shard_id()),
+               Answer(reactor, shard, resp, [resp](const multiraft::WriteResponse& r) {
+                 if (!r.hint.current.empty()) {
+                   ToProtoShard(r.hint.current.front(), resp->mutable_source());
+                 }
+               }));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AdminService::ListShards(grpc::CallbackServerContext* ctx,
                                                    const v1::ListShardsRequest*,
                                                    v1::ListShardsResponse* resp) {

@@ -29,6 +29,9 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* TransferLeader(grpc::CallbackServerContext* ctx,
                                            const v1::TransferLeaderRequest* req,
                                            v1::TransferLeaderResponse* resp) override;
+  grpc::ServerUnaryReactor* MergeShards(grpc::CallbackServerContext* ctx,
+                                        const v1::MergeShardsRequest* req,
+                                        v1::MergeShardsResponse* resp) override;
   grpc::ServerUnaryReactor* ListShards(grpc::CallbackServerContext* ctx,
                                        const v1::ListShardsRequest* req,
                                        v1::ListShardsResponse* resp) override;

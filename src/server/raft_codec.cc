@@ -311,7 +311,7 @@ Result<multiraft::ShardMessage> DecodeShardMessage(v1::ShardMessage* in) {
   multiraft::ShardMessage m;
   m.shard = ShardId(in->shard_id());
   if (in->has_shard_descriptor()) {  // optional: only when the receiver needs it
-    if (in->shard_descriptor().id() != in->shard_id()) {
+    if (in->shard_descriptor().id() != in->shard_id() && in->notice() != v1::SHARD_NOTICE_MERGED) {
       return Bad("shard message descriptor names another shard");
     }
     TESSERA_ASSIGN_OR_RETURN(m.descriptor, DecodeShardDescriptor(in->shard_descriptor()));
@@ -332,6 +332,10 @@ Result<multiraft::ShardMessage> DecodeShardMessage(v1::ShardMessage* in) {
       break;
     case v1::SHARD_NOTICE_WAKE:
       m.notice = multiraft::ShardNotice::kWake;
+      break;
+    case v1::SHARD_NOTICE_MERGED:
+      if (!m.descriptor) return Bad("merged notice without a shard descriptor");
+      m.notice = multiraft::ShardNotice::kMerged;
       break;
     default:
       // A newer node's notice: the receiver ignores it (never a Raft message, never the batch).

@@ -290,6 +290,21 @@ TEST(RaftCodecTest, NoticesRoundTripNotMemberNeedsADescriptorUnknownOnesPass) {
   b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_NOT_MEMBER);
   b.mutable_messages(0)->clear_shard_descriptor();
   ExpectRefused(b, "not-member notice without a descriptor");
+  // MERGED carries another shard's descriptor (the one covering the merged shard's range); no
+  // other message may.
+  b = ValidWire(MessageType::kHeartbeatResp);
+  b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_MERGED);
+  b.mutable_messages(0)->mutable_shard_descriptor()->set_id(b.messages(0).shard_id() + 1);
+  got = DecodeRaftBatch(&b);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->messages[0].notice, multiraft::ShardNotice::kMerged);
+  EXPECT_NE(got->messages[0].descriptor->id, got->messages[0].shard);
+  b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_NOT_MEMBER);
+  ExpectRefused(b, "a descriptor of another shard outside a merged notice");
+  b = ValidWire(MessageType::kHeartbeatResp);
+  b.mutable_messages(0)->set_notice(v1::SHARD_NOTICE_MERGED);
+  b.mutable_messages(0)->clear_shard_descriptor();
+  ExpectRefused(b, "merged notice without a descriptor");
   // A notice from a newer node is kept as unknown (ignored), not a reason to refuse the batch.
   b = ValidWire(MessageType::kHeartbeatResp);
   b.mutable_messages(0)->set_notice(static_cast<v1::ShardNotice>(9));

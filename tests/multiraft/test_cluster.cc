@@ -183,6 +183,20 @@ WriteResponse TestCluster::Split(NodeId on, ShardId shard, const std::string& ke
   return r;
 }
 
+WriteResponse TestCluster::Merge(NodeId on, ShardId source, ShardId target,
+                                 std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<WriteResponse>>();
+  auto f = p->get_future();
+  node(on)->Merge(source, this->shard(source).epoch, target,
+                  [p](WriteResponse r) { p->set_value(std::move(r)); });
+  if (f.wait_for(timeout) != std::future_status::ready) {
+    return WriteResponse{Status::Timeout("test: no answer in time"), {}, {}};
+  }
+  WriteResponse r = f.get();
+  for (const auto& d : r.hint.current) Learn(d);
+  return r;
+}
+
 WriteResponse TestCluster::Put(NodeId on, ShardId shard, const std::string& key,
                                const std::string& value, std::chrono::milliseconds timeout) {
   WriteCommand cmd;

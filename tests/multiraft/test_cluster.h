@@ -67,6 +67,10 @@ class TestCluster {
   // learns both new descriptors.
   WriteResponse Split(NodeId on, ShardId shard, const std::string& key, ShardId new_shard,
                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Prepares the merge of `source` into `target` through node `on` (the source's epoch as the
+  // test knows it); the merge then completes, or rolls back, by itself.
+  WriteResponse Merge(NodeId on, ShardId source, ShardId target,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   WriteResponse PutAnywhere(ShardId shard, const std::string& key, const std::string& value,
                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
 

@@ -115,11 +115,12 @@ std::string SimResult::Failure() const {
 std::string SimResult::Summary() const {
   return fmt::format(
       "{} ms simulated; ops ok {}, fail {}, unknown {}, dropped {}; crashes {}, partitions {}, "
-      "net bursts {}, splits {}, leader transfers {}, conf changes {} (moves {}, re-adds {}); "
+      "net bursts {}, splits {}, merges prepared {}, leader transfers {}, conf changes {} (moves "
+      "{}, re-adds {}); "
       "snapshots sent {}, delivered {}; hibernations {}; batches delivered {}, lost {}, "
       "duplicated {}; polls {}; trace {:016x}",
       end_nanos / 1'000'000, ops_ok, ops_failed, ops_unknown, ops_dropped, crashes, partitions,
-      net_bursts, splits, transfers, conf_changes, moves, readds, snapshots_sent,
+      net_bursts, splits, merges, transfers, conf_changes, moves, readds, snapshots_sent,
       snapshots_delivered, hibernations, batches_delivered, batches_lost, batches_duplicated, polls,
       trace_hash);
 }
@@ -195,6 +196,7 @@ SimResult RunClusterSim(uint64_t seed, const SimOptions& o) {
   r.partitions = faults.stats().partitions;
   r.net_bursts = faults.stats().net_bursts;
   r.splits = faults.stats().splits_done;
+  r.merges = faults.stats().merges_prepared;
   r.transfers = faults.stats().transfers;
   r.conf_changes = faults.stats().conf_changes;
   r.moves = faults.stats().moves_done;

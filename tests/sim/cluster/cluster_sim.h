@@ -42,7 +42,8 @@ struct SimResult {
   uint64_t ops_ok = 0, ops_failed = 0, ops_unknown = 0, ops_dropped = 0, crashes = 0,
            partitions = 0, splits = 0, net_bursts = 0, batches_delivered = 0, batches_lost = 0,
            batches_duplicated = 0, history = 0, polls = 0, transfers = 0, conf_changes = 0,
-           moves = 0, readds = 0, snapshots_sent = 0, snapshots_delivered = 0, hibernations = 0;
+           moves = 0, readds = 0, snapshots_sent = 0, snapshots_delivered = 0, hibernations = 0,
+           merges = 0;
   int64_t end_nanos = 0;  // simulated time at the end
 
   std::string Failure() const;  // the violations, one per line

@@ -23,6 +23,7 @@ TEST_P(ClusterSimulation, InvariantsHoldForEverySeed) {
   const uint64_t shard = GetParam();
   uint64_t ok = 0, unknown = 0, crashes = 0, partitions = 0, failed_cas = 0, splits = 0;
   uint64_t moves = 0, readds = 0, transfers = 0, snapshots = 0, seeds = 0, hibernations = 0;
+  uint64_t merges = 0;
   for (uint64_t seed = 1 + shard; seed <= kSeeds; seed += kShards) {
     ++seeds;
     const SimResult r = RunClusterSim(seed, OptionsForSeed(seed));
@@ -34,6 +35,7 @@ TEST_P(ClusterSimulation, InvariantsHoldForEverySeed) {
     crashes += r.crashes;
     partitions += r.partitions;
     splits += r.splits;
+    merges += r.merges;
     moves += r.moves;
     readds += r.readds;
     transfers += r.transfers;
@@ -47,6 +49,7 @@ TEST_P(ClusterSimulation, InvariantsHoldForEverySeed) {
   EXPECT_GT(crashes, 5u);
   EXPECT_GT(partitions, 5u);
   EXPECT_GT(splits, 0u);
+  EXPECT_GT(merges, 0u);
   EXPECT_GT(moves + readds, 0u);
   EXPECT_GT(transfers, 5u);
   EXPECT_GT(snapshots, 5u);

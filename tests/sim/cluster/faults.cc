@@ -6,6 +6,7 @@
 
 #include "common/assert.h"
 #include "multiraft/local_state.h"
+#include "multiraft/worker.h"
 #include "raft/conf_change.h"
 #include "tests/sim/cluster/invariants.h"
 
@@ -27,7 +28,7 @@ void FaultScheduler::RegisterDefaults() {
   Register({"transfer leader", 2, [this] { return TransferLeader(); }});
   Register({"move a replica", 3, [this] { return MoveReplica(); }});
   Register({"remove and re-add a replica", 2, [this] { return RemoveAndReaddReplica(); }});
-  // Hook for the cluster operation the Node does not expose yet: merge two adjacent shards.
+  Register({"merge two shards", 2, [this] { return MergeShards(); }});
 }
 
 void FaultScheduler::Start(int64_t stop_nanos) {
@@ -214,6 +215,44 @@ bool FaultScheduler::SplitShard() {
         cluster_->trace().Note(cluster_->now(), "op: shard {} split through node {}:{}",
                                shard.value(), id.value(), halves);
       });
+    }
+  }
+  return true;
+}
+
+bool FaultScheduler::MergeShards() {
+  const std::vector<NodeId> up = cluster_->UpNodes();
+  if (up.empty()) return false;
+  std::vector<ShardDescriptor> shards = cluster_->node(up[rng_.Uniform(up.size())])->Shards();
+  std::sort(shards.begin(), shards.end(), [](const ShardDescriptor& a, const ShardDescriptor& b) {
+    return a.start_key < b.start_key;
+  });
+  // Adjacent pairs on the same nodes, as this node sees them.
+  std::vector<std::pair<ShardDescriptor, ShardDescriptor>> pairs;
+  for (size_t i = 0; i + 1 < shards.size(); ++i) {
+    if (multiraft::CheckMergeShape(shards[i], shards[i + 1]).ok()) {
+      pairs.emplace_back(shards[i], shards[i + 1]);
+    }
+  }
+  if (pairs.empty()) return false;
+  auto [source, target] = pairs[rng_.Uniform(pairs.size())];
+  if (rng_.Uniform(2) == 0) std::swap(source, target);
+  ++stats_.merges_proposed;
+  cluster_->trace().Note(cluster_->now(), "op: merge shard {} into shard {}", source.id.value(),
+                         target.id.value());
+  for (NodeId id : up) {
+    Node* n = cluster_->node(id);
+    for (const ShardDescriptor& mine : n->Shards()) {
+      if (mine.id != source.id) continue;
+      std::weak_ptr<bool> alive = alive_;
+      n->Merge(source.id, mine.epoch, target.id,
+               [this, alive, id, s = source.id, t = target.id](multiraft::WriteResponse r) {
+                 if (alive.expired() || r.status.Is(Status::Code::kNotLeader)) return;
+                 if (r.status.ok()) ++stats_.merges_prepared;
+                 cluster_->trace().Note(cluster_->now(),
+                                        "op: merge of shard {} into {} through node {}: {}",
+                                        s.value(), t.value(), id.value(), r.status.ToString());
+               });
     }
   }
   return true;

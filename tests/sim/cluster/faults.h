@@ -10,11 +10,13 @@
 // crashes (the node loses its unsynced writes) followed by a restart (recovery).
 // Cluster operations, each sent to every live replica of the shard with that replica's own view
 // of the epoch (so only a leader proposes, and a deposed one may too): shard splits at random
-// keys (Node::Split); leader transfers to a random voter (Node::TransferLeader); membership
-// changes (Node::ChangeMembership), one sequence at a time, each step waiting in simulated time
-// for the previous one: "move a replica" (add a learner on a node without the shard, wait until
-// it has caught up, promote it, remove another voter) and "remove and re-add a replica" (remove
-// a voter, wait until its node dropped the replica, add it back as a learner, wait, promote).
+// keys (Node::Split); merges of two adjacent shards on the same nodes (Node::Merge, through
+// the source's leader; the merge then completes or rolls back by itself); leader transfers to a
+// random voter (Node::TransferLeader); membership changes (Node::ChangeMembership), one sequence at
+// a time, each step waiting in simulated time for the previous one: "move a replica" (add a learner
+// on a node without the shard, wait until it has caught up, promote it, remove another voter) and
+// "remove and re-add a replica" (remove a voter, wait until its node dropped the replica, add it
+// back as a learner, wait, promote).
 //
 // Single-threaded, driven by the SimCluster's events.
 #pragma once
@@ -50,7 +52,7 @@ struct FaultOptions {
 struct FaultStats {
   uint64_t actions = 0, partitions = 0, crashes = 0, restarts = 0, net_bursts = 0,
            splits_proposed = 0, splits_done = 0, transfers = 0, conf_changes = 0, moves_done = 0,
-           readds_done = 0;
+           readds_done = 0, merges_proposed = 0, merges_prepared = 0;
 };
 
 class FaultScheduler {
@@ -101,6 +103,7 @@ class FaultScheduler {
   bool DuplicatingNetwork();
   bool SlowNetwork();
   bool SplitShard();
+  bool MergeShards();
   bool TransferLeader();
   bool MoveReplica();
   bool RemoveAndReaddReplica();
