@@ -43,7 +43,8 @@ void ApplyState::RecordJoins(const raft::ConfState& before, const raft::ConfStat
 // Layout: version, varint index, varint term, voters, learners, voters_outgoing, learners_next,
 // auto_leave byte, varint n + n x (varint node, varint conf version) of joined_at (version 2),
 // a merge byte (0: none; 1: then varint target, target conf version, target version, prepare
-// index, prepare term) (version 3), then a fixed32 checksum of everything before it.
+// index, prepare term) and varint n + n x varint shard id of merged_sources (version 3), then a
+// fixed32 checksum of everything before it.
 std::string EncodeApplyState(const ApplyState& s) {
   std::string out;
   out.push_back(static_cast<char>(kApplyStateV3));
@@ -67,6 +68,8 @@ std::string EncodeApplyState(const ApplyState& s) {
     PutVarint64(&out, s.merge->prepare_index.value());
     PutVarint64(&out, s.merge->prepare_term.value());
   }
+  PutVarint64(&out, s.merged_sources.size());
+  for (ShardId id : s.merged_sources) PutVarint64(&out, id.value());
   PutFixed32(&out, Checksum32(out));
   return out;
 }
@@ -119,6 +122,13 @@ Result<ApplyState> DecodeApplyState(std::string_view data) {
       m.prepare_index = LogIndex(index);
       m.prepare_term = Term(term);
       s.merge = m;
+    }
+    uint64_t n = 0;
+    if (!GetVarint64(&in, &n) || n > in.size() || n > ApplyState::kMaxMergedSources) return bad();
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t id = 0;
+      if (!GetVarint64(&in, &id) || id == 0) return bad();
+      s.merged_sources.push_back(ShardId(id));
     }
   }
   if (!in.empty()) return bad();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/ids.h"
 #include "common/result.h"
@@ -47,6 +48,11 @@ struct ApplyState {
   // replica (which may still run, cut off) never count for the new one (Incarnation below).
   std::map<NodeId, uint64_t> joined_at;
   std::optional<MergeState> merge;
+  // As a merge's target: the sources merged into this shard, newest first (at most
+  // kMaxMergedSources). A source's leader rolls back only if its target's applied state moved
+  // past the merge's epoch without it (the state may come from a snapshot).
+  std::vector<ShardId> merged_sources;
+  static constexpr size_t kMaxMergedSources = 64;
   bool operator==(const ApplyState&) const = default;
 
   uint64_t JoinedAt(NodeId node) const {

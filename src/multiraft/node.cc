@@ -117,6 +117,11 @@ Status Node::Recover() {
     if (std::find(unrecoverable.begin(), unrecoverable.end(), desc.id) != unrecoverable.end()) {
       continue;
     }
+    if (ranges_.Tombstone(desc.id) == ShardRanges::kMergedTombstone) {
+      Log().error("node {}: shard {} has a descriptor but was merged away: not recovered",
+                  opts_.node_id.value(), desc.id.value());
+      continue;
+    }
     auto r = LoadReplica(desc);
     if (!r.ok()) return r.status();
     ranges_.Set(desc);

@@ -1,5 +1,7 @@
 #include "multiraft/replica.h"
 
+#include <algorithm>
+
 namespace tessera::multiraft {
 
 Result<raft::InitialState> ReplicaLogStorage::GetInitialState() const {
@@ -7,6 +9,9 @@ Result<raft::InitialState> ReplicaLogStorage::GetInitialState() const {
   if (!st.ok()) return st.status();
   raft::InitialState out = std::move(st).value();
   if (apply_->applied_index > LogIndex(0)) out.conf_state = apply_->conf_state;
+  // A hard state that only advances the commit index is not written (worker_round.cc): what was
+  // applied was committed.
+  out.hard_state.commit = std::max(out.hard_state.commit, apply_->applied_index);
   return out;
 }
 

@@ -142,6 +142,10 @@ struct Replica {
   int64_t split_proposed_ms = 0;
   int64_t next_split_check_ms = 0;
 
+  // The last hard state written to the log store by this replica's rounds (term and vote are
+  // what must be durable; commit-only changes are not written).
+  raft::HardState persisted_hs;
+
   // Merge (worker_merge.cc). As the target: the commit entry waiting for this node's source
   // replica (the apply is paused before it until the source is ready).
   struct MergeWait {

@@ -53,7 +53,11 @@ bool Worker::Submit(Task task) {
   const bool urgent =
       std::holds_alternative<MessagesTask>(task) || std::holds_alternative<UnreachableTask>(task) ||
       std::holds_alternative<AddReplicaTask>(task) || std::holds_alternative<SnapshotTask>(task) ||
-      std::holds_alternative<SnapshotStatusTask>(task);
+      std::holds_alternative<SnapshotStatusTask>(task) ||
+      std::holds_alternative<MergeSourceTask>(task) ||
+      std::holds_alternative<MergeReadyTask>(task) || std::holds_alternative<MergeDoneTask>(task) ||
+      std::holds_alternative<MergeCheckTask>(task) ||
+      std::holds_alternative<ObsoleteReplicaTask>(task);
   const size_t limit = urgent ? mailbox_.capacity() * 4 : mailbox_.capacity();
   return mailbox_.Push(std::move(task), limit);
 }
@@ -123,6 +127,8 @@ void Worker::Dispatch(Task& task) {
           HandleMergeDone(t);
         } else if constexpr (std::is_same_v<T, ObsoleteReplicaTask>) {
           HandleObsoleteReplica(t);
+        } else if constexpr (std::is_same_v<T, MergeCheckTask>) {
+          HandleMergeCheck(t);
         } else if constexpr (std::is_same_v<T, TransferLeaderTask>) {
           Replica* r = Find(t.shard);
           if (r != nullptr && r->merged) r = nullptr;

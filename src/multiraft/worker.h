@@ -85,13 +85,26 @@ struct MergeDoneTask {
 };
 // A snapshot of shard `by` overlaps the replica of `shard` here: if `by` covers its range at a
 // newer version, the replica's shard was merged away (docs/protocol.md, "Merge") and it goes.
+// With `merged` set the sender knows it (the node's target installed a snapshot past the merge)
+// and the replica goes without a check.
 struct ObsoleteReplicaTask {
   ShardId shard;
   ShardDescriptor by;
+  bool merged = false;
+};
+// From a merge's source leader to the target's replica on its node, every election timeout: the
+// target (its applied state) proposes the commit if its epoch is still the one the merge names
+// and `may_commit`, or has the source roll back if its applied epoch moved past it without this
+// merge.
+struct MergeCheckTask {
+  ShardId target;
+  AdminCommand commit;    // the kCommitMerge to propose
+  AdminCommand rollback;  // the kRollbackMerge the source would propose
+  bool may_commit = false;
 };
 using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask,
                           SnapshotTask, SnapshotStatusTask, TransferLeaderTask, MergeSourceTask,
-                          MergeReadyTask, MergeDoneTask, ObsoleteReplicaTask>;
+                          MergeReadyTask, MergeDoneTask, ObsoleteReplicaTask, MergeCheckTask>;
 
 // What a worker needs from its node: building replicas and handing them to the worker that owns
 // their shard (a split creates a shard that another worker may own).
@@ -226,6 +239,7 @@ class Worker {
   void HandleMergeReady(const MergeReadyTask& t);
   void HandleMergeDone(const MergeDoneTask& t);
   void HandleObsoleteReplica(const ObsoleteReplicaTask& t);
+  void HandleMergeCheck(const MergeCheckTask& t);
   // Source: once applied up to the prepare entry the target waits for, stops for good and tells
   // the target.
   void MaybeHandOverMergeSource(Replica& r);

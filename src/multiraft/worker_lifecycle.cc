@@ -155,6 +155,7 @@ void Worker::HandleSnapshot(SnapshotTask& t) {
     return drop("the message does not match the manifest");
   }
   Replica* r = Find(id);
+  if (r != nullptr && (r->merged || r->merge_requested)) return drop("the shard is merged away");
   if (r == nullptr) r = MaybeCreateReplica(t.msg);
   if (r == nullptr) return drop("no replica may take it here");
   if (r->hibernating) Wake(*r, /*tell_leader=*/false);
@@ -249,7 +250,9 @@ void Worker::InstallSnapshot(Replica& r, const raft::Snapshot& snap,
                  "raft installs a snapshot the worker did not receive");
   const Replica::IncomingSnapshot& in = *r.incoming_snapshot;
   if (r.merge_wait) {
-    // The snapshot is past the merge this replica waited to apply.
+    // The snapshot is past the merge this replica waited to apply: the source replica here will
+    // not be taken over (the snapshot holds its data, or the keys went on to other shards).
+    host_->SubmitTo(r.merge_wait->shard, ObsoleteReplicaTask{r.merge_wait->shard, r.desc, true});
     r.merge_wait.reset();
     r.raft->ResumeApply();
   }
@@ -321,6 +324,11 @@ void Worker::DestroyReplica(ShardId shard) {
   auto it = replicas_.find(shard);
   if (it == replicas_.end()) return;
   Replica& r = *it->second;
+  if (r.merge_wait) {
+    // A target removed while it waited for its source replica here: the merge committed, so
+    // that replica is merged away and must not wait for a hand-over that never comes.
+    host_->SubmitTo(r.merge_wait->shard, ObsoleteReplicaTask{r.merge_wait->shard, r.desc, true});
+  }
   SetHibernating(r, false);
   FailAll(r, Status::ShardNotFound("the replica was removed from its shard"));
   DropIncomingSnapshot(r);

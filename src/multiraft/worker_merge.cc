@@ -131,6 +131,9 @@ Status Worker::ApplyCommitMerge(Replica& r, const AdminCommand& cmd, ApplyBatch&
   }
   // Above both: requests under either old epoch are refused.
   r.desc.epoch.version = std::max(r.desc.epoch.version, s.epoch.version) + 1;
+  std::vector<ShardId>& done = r.apply.merged_sources;
+  done.insert(done.begin(), s.id);
+  if (done.size() > ApplyState::kMaxMergedSources) done.pop_back();
   batch.SetDescriptor(r.desc);
   batch.RemoveMergedSource(s);
   r.merge_wait.reset();
@@ -216,7 +219,17 @@ void Worker::HandleMergeDone(const MergeDoneTask& t) {
 
 void Worker::HandleObsoleteReplica(const ObsoleteReplicaTask& t) {
   Replica* r = Find(t.shard);
-  if (r == nullptr || !r->initialized || r->merged || r->merge_requested) return;
+  if (r == nullptr) return;
+  if (t.merged) {
+    // The node's target left the merge behind (a snapshot past it, or its own removal): the
+    // source replica here will never be handed over.
+    Log().info("shard {}: merged away while the target here skipped the merge: destroying",
+               t.shard.value());
+    r->removed_by_notice = ShardRanges::kMergedTombstone;
+    DestroyReplica(t.shard);
+    return;
+  }
+  if (!r->initialized || r->merged || r->merge_requested) return;
   // Versions order the owners of a key over time: every earlier owner of this replica's keys had
   // a lower version (a split gives both halves parent + 1), every later one a higher (a merge
   // gives the target max + 1). A committed state of another shard covering all of this range at
@@ -237,51 +250,62 @@ void Worker::CheckMerge(Replica& r, int64_t now_ms) {
   if (r.raft->soft_state().role != raft::StateRole::kLeader) return;
   r.next_merge_check_ms = now_ms + static_cast<int64_t>(opts_.election_ticks) * opts_.tick_ms;
   const MergeState m = *r.apply.merge;
-  // The target as applied on this node (this node holds a replica of both shards).
-  const std::optional<ShardDescriptor> target = host_->ranges().Get(m.target);
-  bool moved_on = false;
-  if (target) {
-    moved_on = MovedPast(target->epoch, m.target_epoch);
-  } else if (auto tomb = host_->ranges().Tombstone(m.target)) {
-    moved_on = *tomb > m.target_epoch.conf_version;
-  }
-  if (moved_on) {
-    // The target applied an epoch change that was not this merge (this replica would be stopped
-    // otherwise) : the commit entry, if it is ever in the target's log, comes after and is
-    // refused everywhere. Only now may the source take writes again.
-    AdminCommand cmd;
-    cmd.type = AdminCommand::Type::kRollbackMerge;
-    cmd.epoch = r.desc.epoch;
-    cmd.prepare_index = m.prepare_index;
-    Log().info("shard {}: target shard {} moved past epoch {}/{}: rolling the merge back",
-               r.desc.id.value(), m.target.value(), m.target_epoch.conf_version,
-               m.target_epoch.version);
-    if (r.round_writes.empty() && r.round_reads.empty()) touched_.push_back(&r);
-    r.round_writes.push_back(ProposeTask{r.desc.id, {}, [](WriteResponse) {}, std::move(cmd)});
-    return;
-  }
-  if (!target || !(target->epoch == m.target_epoch)) return;  // the target lags here: wait
+  MergeCheckTask t;
+  t.target = m.target;
+  t.commit.type = AdminCommand::Type::kCommitMerge;
+  t.commit.epoch = m.target_epoch;
+  t.commit.merge_source = r.desc;
+  t.commit.merge_target_epoch = m.target_epoch;
+  t.commit.prepare_index = m.prepare_index;
+  t.commit.prepare_term = m.prepare_term;
+  t.rollback.type = AdminCommand::Type::kRollbackMerge;
+  t.rollback.epoch = r.desc.epoch;
+  t.rollback.prepare_index = m.prepare_index;
   // Every source replica must hold the prepare entry: each node's source replica then reaches it
   // from its own log when the target commits, even once no other source replica is left.
+  t.may_commit = true;
   for (const raft::PeerProgress& p : r.raft->GetStatus().progress) {
-    if (p.id != opts_.node_id && p.match < m.prepare_index) return;
+    if (p.id != opts_.node_id && p.match < m.prepare_index) t.may_commit = false;
   }
-  AdminCommand cmd;
-  cmd.type = AdminCommand::Type::kCommitMerge;
-  cmd.epoch = m.target_epoch;
-  cmd.merge_source = r.desc;
-  cmd.merge_target_epoch = m.target_epoch;
-  cmd.prepare_index = m.prepare_index;
-  cmd.prepare_term = m.prepare_term;
-  AdminCommand rollback;
-  rollback.type = AdminCommand::Type::kRollbackMerge;
-  rollback.epoch = r.desc.epoch;
-  rollback.prepare_index = m.prepare_index;
-  const ShardId source = r.desc.id;
+  // Decided by the target's replica on this node, on its worker, from its applied state.
+  host_->SubmitTo(m.target, std::move(t));
+}
+
+void Worker::HandleMergeCheck(const MergeCheckTask& t) {
+  Replica* r = Find(t.target);
+  const ShardId source = t.commit.merge_source.id;
+  if (r == nullptr || !r->initialized) {
+    // No applied target here (removed, or not created yet): the source's leadership moves on to
+    // the next voter, whose node may have one.
+    const std::vector<NodeId>& voters = t.commit.merge_source.voters;
+    auto next = std::upper_bound(voters.begin(), voters.end(), opts_.node_id);
+    if (next == voters.end()) next = voters.begin();
+    if (next != voters.end() && *next != opts_.node_id) {
+      host_->SubmitTo(source, TransferLeaderTask{source, *next, [](WriteResponse) {}});
+    }
+    return;
+  }
+  // Only an applied state decides: not one being replaced by a snapshot, not one applying a
+  // merge right now.
+  if (r->incoming_snapshot || r->merged || r->merge_wait) return;
+  const std::vector<ShardId>& done = r->apply.merged_sources;
+  if (std::find(done.begin(), done.end(), source) != done.end()) return;  // merged already
+  const Epoch& required = t.commit.merge_target_epoch;
+  if (MovedPast(r->desc.epoch, required)) {
+    // This target's applied state went past the required epoch without the merge: the commit
+    // entry, if it is ever in the target's log, comes later and is refused everywhere. Only now
+    // may the source take writes again.
+    Log().info("shard {}: target shard {} moved past epoch {}/{}: the merge rolls back",
+               source.value(), t.target.value(), required.conf_version, required.version);
+    host_->SubmitTo(source, ProposeTask{source, {}, [](WriteResponse) {}, t.rollback});
+    return;
+  }
+  if (!(r->desc.epoch == required) || !t.may_commit) return;  // lagging here, or not yet
   const NodeId self = opts_.node_id;
   ReplicaHost* host = host_;
-  // Proposed on the target's replica here; when another node leads the target, this source's
-  // leadership moves there and that node proposes.
+  const AdminCommand rollback = t.rollback;
+  // When another node leads the target, the source's leadership moves there and that node
+  // proposes.
   auto answered = [host, source, self, rollback](WriteResponse resp) {
     const NodeId lead = resp.hint.leader;
     if (resp.status.Is(Status::Code::kNotLeader) && lead && lead != self) {
@@ -294,7 +318,8 @@ void Worker::CheckMerge(Replica& r, int64_t now_ms) {
       host->SubmitTo(source, ProposeTask{source, {}, [](WriteResponse) {}, rollback});
     }
   };
-  host_->SubmitTo(m.target, ProposeTask{m.target, {}, std::move(answered), std::move(cmd)});
+  ProposeTask p{t.target, {}, std::move(answered), t.commit};
+  HandlePropose(p);
 }
 
 }  // namespace tessera::multiraft

@@ -172,7 +172,7 @@ bool Worker::ProcessReadies() {
   std::vector<Replica*> active = std::exchange(active_, {});
   for (Replica* r : active) r->active = false;
   for (Replica* r : active) {
-    if (!r->raft->HasReady()) continue;
+    if (r->merged || !r->raft->HasReady()) continue;  // a stopped merge source does nothing
     const ShardId id = r->desc.id;
     raft::Ready rd = r->raft->GetReady();
     // The leader's appends go out now, in parallel with its own fsync (thesis, section 10.2.1).
@@ -185,7 +185,15 @@ bool Worker::ProcessReadies() {
       stats_.entries_persisted.fetch_add(rd.entries.size(), std::memory_order_relaxed);
       log_batch.Append(id, std::move(rd.entries));
     }
-    if (rd.hard_state) log_batch.SetHardState(id, *rd.hard_state);
+    // A hard state that only advances the commit index is left out (as TiKV does): Raft's safety
+    // needs the term and the vote durable, not the commit index, which a restart recovers from
+    // the applied index (ReplicaLogStorage) and then from the leader. With many shards each write
+    // would otherwise pay one more record in the round's batch.
+    if (rd.hard_state && (rd.snapshot || rd.hard_state->term != r->persisted_hs.term ||
+                          rd.hard_state->vote != r->persisted_hs.vote)) {
+      log_batch.SetHardState(id, *rd.hard_state);
+      r->persisted_hs = *rd.hard_state;
+    }
     if (r->compact_to > LogIndex(0)) {
       // A compaction applied in an earlier round; the log keeps the entry at compact_to's term.
       if (r->compact_to >= r->log->FirstIndex() && r->compact_to <= r->log->LastIndex()) {
