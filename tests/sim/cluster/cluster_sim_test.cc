@@ -77,7 +77,7 @@ TEST(ClusterSimulationReplay, SameSeedSameTrace) {
 TEST(ClusterSimulationMutation, UnsyncedRaftLogIsCaught) {
   SetLogLevel("off");
   bool caught = false;
-  for (uint64_t seed = 21; seed <= 40 && !caught; ++seed) {
+  for (uint64_t seed = 21; seed <= 80 && !caught; ++seed) {
     SimOptions o = OptionsForSeed(seed);
     o.cluster.sync_log = false;
     o.cluster.max_polls = 300'000;  // losing logs can also livelock; do not wait long for it
