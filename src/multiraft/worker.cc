@@ -57,6 +57,7 @@ bool Worker::Submit(Task task) {
       std::holds_alternative<MergeSourceTask>(task) ||
       std::holds_alternative<MergeReadyTask>(task) || std::holds_alternative<MergeDoneTask>(task) ||
       std::holds_alternative<MergeCheckTask>(task) ||
+      std::holds_alternative<MergeSourceGoneTask>(task) ||
       std::holds_alternative<ObsoleteReplicaTask>(task);
   const size_t limit = urgent ? mailbox_.capacity() * 4 : mailbox_.capacity();
   return mailbox_.Push(std::move(task), limit);
@@ -129,6 +130,8 @@ void Worker::Dispatch(Task& task) {
           HandleObsoleteReplica(t);
         } else if constexpr (std::is_same_v<T, MergeCheckTask>) {
           HandleMergeCheck(t);
+        } else if constexpr (std::is_same_v<T, MergeSourceGoneTask>) {
+          HandleMergeSourceGone(t);
         } else if constexpr (std::is_same_v<T, TransferLeaderTask>) {
           Replica* r = Find(t.shard);
           if (r != nullptr && r->merged) r = nullptr;

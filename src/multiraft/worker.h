@@ -83,6 +83,13 @@ struct MergeReadyTask {
 struct MergeDoneTask {
   ShardId source;
 };
+// The source replica a target waits for is gone from the node (destroyed as left behind when a
+// snapshot of the covering shard arrived first): the target cannot apply the merge from its log
+// and drops its state to be refilled by a snapshot.
+struct MergeSourceGoneTask {
+  ShardId target;
+  ShardId source;
+};
 // A snapshot of shard `by` overlaps the replica of `shard` here: if `by` covers its range at a
 // newer version, the replica's shard was merged away (docs/protocol.md, "Merge") and it goes.
 // With `merged` set the sender knows it (the node's target installed a snapshot past the merge)
@@ -102,9 +109,10 @@ struct MergeCheckTask {
   AdminCommand rollback;  // the kRollbackMerge the source would propose
   bool may_commit = false;
 };
-using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask,
-                          SnapshotTask, SnapshotStatusTask, TransferLeaderTask, MergeSourceTask,
-                          MergeReadyTask, MergeDoneTask, ObsoleteReplicaTask, MergeCheckTask>;
+using Task =
+    std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask, SnapshotTask,
+                 SnapshotStatusTask, TransferLeaderTask, MergeSourceTask, MergeReadyTask,
+                 MergeDoneTask, ObsoleteReplicaTask, MergeCheckTask, MergeSourceGoneTask>;
 
 // What a worker needs from its node: building replicas and handing them to the worker that owns
 // their shard (a split creates a shard that another worker may own).
@@ -240,6 +248,7 @@ class Worker {
   void HandleMergeDone(const MergeDoneTask& t);
   void HandleObsoleteReplica(const ObsoleteReplicaTask& t);
   void HandleMergeCheck(const MergeCheckTask& t);
+  void HandleMergeSourceGone(const MergeSourceGoneTask& t);
   // Source: once applied up to the prepare entry the target waits for, stops for good and tells
   // the target.
   void MaybeHandOverMergeSource(Replica& r);
@@ -303,7 +312,9 @@ class Worker {
   void FinishSnapshot(Replica& r);
   void DropIncomingSnapshot(Replica& r);
   // Removes a replica that left its group: its data, metadata and log, with a tombstone.
-  void DestroyReplica(ShardId shard);
+  // Without `tombstone` (a member that drops its own state to be refilled by a snapshot) the
+  // replica is re-created from the leader's next heartbeat.
+  void DestroyReplica(ShardId shard, bool tombstone = true);
   void HandleReadStates(Replica& r, const std::vector<raft::ReadState>& states);
   void ReleaseReads(Replica& r);
   void Send(std::map<NodeId, RaftBatch>& outbox);

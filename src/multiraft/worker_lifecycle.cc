@@ -320,7 +320,7 @@ void Worker::FinishSnapshot(Replica& r) {
              was_initialized ? "" : " (new replica)");
 }
 
-void Worker::DestroyReplica(ShardId shard) {
+void Worker::DestroyReplica(ShardId shard, bool tombstone) {
   auto it = replicas_.find(shard);
   if (it == replicas_.end()) return;
   Replica& r = *it->second;
@@ -339,7 +339,7 @@ void Worker::DestroyReplica(ShardId shard) {
   // bring the replica back.
   ShardDescriptor tomb = r.desc;
   tomb.epoch.conf_version = std::max(tomb.epoch.conf_version, r.removed_by_notice);
-  if (s.ok()) s = wb.Put(Cf::kMeta, TombstoneKey(shard), EncodeShardDescriptor(tomb));
+  if (s.ok() && tombstone) s = wb.Put(Cf::kMeta, TombstoneKey(shard), EncodeShardDescriptor(tomb));
   // The data goes too, unless another replica on this node owns the keys by now.
   if (s.ok() && r.initialized &&
       !host_->ranges().Overlap(r.desc.start_key, r.desc.end_key, shard)) {
@@ -355,7 +355,7 @@ void Worker::DestroyReplica(ShardId shard) {
   s = log_store_->Write(lb, storage::LogWriteOptions{.sync = true, .extra = &wb});
   TESSERA_ASSERT(s.ok(), ("cannot destroy a replica: " + s.ToString()).c_str());
   host_->ranges().Remove(shard);
-  host_->ranges().SetTombstone(shard, tomb.epoch.conf_version);
+  if (tombstone) host_->ranges().SetTombstone(shard, tomb.epoch.conf_version);
   Log().info("shard {}: replica removed from the group and destroyed on node {}", shard.value(),
              opts_.node_id.value());
   std::erase(active_, &r);

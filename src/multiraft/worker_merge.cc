@@ -145,6 +145,10 @@ Status Worker::ApplyCommitMerge(Replica& r, const AdminCommand& cmd, ApplyBatch&
 
 void Worker::HandleMergeSource(const MergeSourceTask& t) {
   Replica* s = Find(t.source);
+  if (s == nullptr && host_->ranges().Tombstone(t.source) == ShardRanges::kMergedTombstone) {
+    host_->SubmitTo(t.target, MergeSourceGoneTask{t.target, t.source});
+    return;
+  }
   if (s == nullptr || !s->initialized) {
     // The target asks again; the commit requires every source replica to hold the prepare entry.
     Log().warn("shard {}: the merge into shard {} waits for a source replica not on this node",
@@ -190,6 +194,23 @@ void Worker::MaybeHandOverMergeSource(Replica& s) {
   Log().info("shard {}: stopped at index {} for the merge into shard {}", s.desc.id.value(),
              s.apply.applied_index.value(), req.shard.value());
   host_->SubmitTo(req.shard, MergeReadyTask{req.shard, s.desc.id});
+}
+
+void Worker::HandleMergeSourceGone(const MergeSourceGoneTask& t) {
+  Replica* r = Find(t.target);
+  if (r == nullptr || !r->merge_wait || r->merge_wait->shard != t.source ||
+      r->merge_wait->source_ready) {
+    return;
+  }
+  // The merged data is not on this node any more: only a snapshot of the target (cut after the
+  // merge) can bring it. The replica goes without a tombstone; the leader's next heartbeat
+  // re-creates it empty, and Raft sends it a snapshot.
+  Log().warn(
+      "shard {}: the source replica of the merge at index {} is gone here: dropping this "
+      "replica to take a snapshot",
+      r->desc.id.value(), r->merge_wait->commit_index.value());
+  r->merge_wait.reset();
+  DestroyReplica(t.target, /*tombstone=*/false);
 }
 
 void Worker::HandleMergeReady(const MergeReadyTask& t) {
