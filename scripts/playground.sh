@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 B=build/tessera
 DIR=.playground
 BASE_PORT=${PLAYGROUND_PORT:-20160}
+# Each node's HTTP status port (/metrics, /healthz, /status; docs/observability.md).
+STATUS_BASE_PORT=$((BASE_PORT + 20))
 mkdir -p "$DIR"
 
 running() { [ -f "$DIR/pids" ] && while read -r pid; do kill -0 "$pid" 2>/dev/null || return 1; done <"$DIR/pids"; }
@@ -22,6 +24,7 @@ else
   for i in 1 2 3; do
     port=$((BASE_PORT + i - 1))
     nohup "$B" server --node-id "$i" --data-dir "$DIR/node$i" --listen "127.0.0.1:$port" \
+      --status-addr "127.0.0.1:$((STATUS_BASE_PORT + i - 1))" \
       --initial-cluster "$CLUSTER" >"$DIR/node$i.log" 2>&1 &
     echo $! >>"$DIR/pids"
   done
@@ -32,6 +35,11 @@ else
   fi
   echo "Started 3 nodes (pids $(tr '\n' ' ' <"$DIR/pids")); logs in $DIR/."
 fi
+STATUS_URLS=""
+for i in 1 2 3; do
+  u="http://127.0.0.1:$((STATUS_BASE_PORT + i - 1))"
+  STATUS_URLS+="  node $i: $u/metrics  $u/healthz  $u/status"$'\n'
+done
 cat <<MSG
 
 Tessera playground: 3 nodes on loopback, ports ${BASE_PORT}-$((BASE_PORT + 2)).
@@ -40,6 +48,11 @@ Tessera playground: 3 nodes on loopback, ports ${BASE_PORT}-$((BASE_PORT + 2)).
   $B ctl --endpoints $ENDPOINTS get greeting
   $B ctl --endpoints $ENDPOINTS get greeting --consistency follower
   $B ctl --endpoints $ENDPOINTS scan
+
+Status pages of each node (Prometheus metrics, health, shards as JSON; docs/observability.md):
+
+${STATUS_URLS}
+  curl -s http://127.0.0.1:${STATUS_BASE_PORT}/status
 
 Kill a node (kill <pid> from $DIR/pids) and the others keep serving; start it again with
 'make playground'. Stop everything with 'make playground-stop'.

@@ -16,6 +16,8 @@ CLI::App* AddServerCommand(CLI::App* app, ServerFlags* f) {
   s->add_option("--node-id", f->node_id, "This node's id (non-zero)");
   s->add_option("--data-dir", f->data_dir, "Directory of the node's data");
   s->add_option("--listen", f->listen, "host:port for the client API and the Raft transport");
+  s->add_option("--status-addr", f->status_addr,
+                "host:port for HTTP /metrics, /healthz and /status (default: none)");
   s->add_option("--initial-cluster", f->initial_cluster,
                 "Static bootstrap: id=host:port,... of every node of the cluster");
   s->add_option("--initial-shards", f->initial_shards,
@@ -50,6 +52,7 @@ int RunServer(const ServerFlags& f) {
   if (f.node_id != 0) c.node_id = NodeId(f.node_id);
   if (!f.data_dir.empty()) c.data_dir = f.data_dir;
   if (!f.listen.empty()) c.listen = f.listen;
+  if (!f.status_addr.empty()) c.status_addr = f.status_addr;
   if (!f.initial_cluster.empty()) c.initial_cluster = f.initial_cluster;
   if (f.initial_shards != 0) c.initial_shards = f.initial_shards;
   if (!f.engine.empty()) c.engine = f.engine;

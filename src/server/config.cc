@@ -44,14 +44,15 @@ Status Read(const toml::table& t, const char* key, T* out) {
 Status ParseTable(const toml::table& root, ServerConfig* c) {
   TESSERA_RETURN_IF_ERROR(
       Unknown(root,
-              {"node_id", "data_dir", "listen", "initial_cluster", "initial_shards", "engine",
-               "log_level", "raft", "limits", "shard"},
+              {"node_id", "data_dir", "listen", "status_addr", "initial_cluster", "initial_shards",
+               "engine", "log_level", "raft", "limits", "shard"},
               ""));
   uint64_t id = 0;
   TESSERA_RETURN_IF_ERROR(Read(root, "node_id", &id));
   if (id != 0) c->node_id = NodeId(id);
   TESSERA_RETURN_IF_ERROR(Read(root, "data_dir", &c->data_dir));
   TESSERA_RETURN_IF_ERROR(Read(root, "listen", &c->listen));
+  TESSERA_RETURN_IF_ERROR(Read(root, "status_addr", &c->status_addr));
   TESSERA_RETURN_IF_ERROR(Read(root, "initial_cluster", &c->initial_cluster));
   TESSERA_RETURN_IF_ERROR(Read(root, "initial_shards", &c->initial_shards));
   TESSERA_RETURN_IF_ERROR(Read(root, "engine", &c->engine));
@@ -132,6 +133,9 @@ Status ServerConfig::Validate() const {
   }
   if (listen.find(':') == std::string::npos) {
     return Status::InvalidArgument("config: listen must be host:port");
+  }
+  if (!status_addr.empty() && status_addr.find(':') == std::string::npos) {
+    return Status::InvalidArgument("config: status_addr must be host:port (or empty: none)");
   }
   if (engine != "rocksdb" && engine != "lmdb" && engine != "memory") {
     return Status::InvalidArgument("config: engine must be rocksdb, lmdb or memory");

@@ -16,6 +16,9 @@ struct ServerConfig {
   NodeId node_id;                          // required, non-zero
   std::string data_dir;                    // required
   std::string listen = "127.0.0.1:20160";  // client API and Raft transport (one gRPC port)
+  // The HTTP status port (/metrics, /healthz, /status; docs/observability.md), "host:port"
+  // (port 0: any free port). Empty: none.
+  std::string status_addr;
   // Static bootstrap: "1=127.0.0.1:20160,2=127.0.0.1:20161,3=127.0.0.1:20162". Every node
   // started with the same list creates shard 1 over the whole key space on all of them.
   std::string initial_cluster;

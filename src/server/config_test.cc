@@ -10,6 +10,7 @@ TEST(ServerConfig, ParsesEveryTableAndValidates) {
 node_id = 2
 data_dir = "/tmp/x"
 listen = "127.0.0.1:7000"
+status_addr = "127.0.0.1:7080"
 initial_cluster = "1=127.0.0.1:7001,2=127.0.0.1:7000"
 engine = "lmdb"
 [raft]
@@ -27,6 +28,7 @@ node_dead_after_ms = 5000
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->node_id, NodeId(2));
   EXPECT_EQ(c->engine, "lmdb");
+  EXPECT_EQ(c->status_addr, "127.0.0.1:7080");
   EXPECT_EQ(c->node.workers, 3);
   EXPECT_EQ(c->node.tick_ms, 50);
   EXPECT_FALSE(c->node.lease_reads);
@@ -70,6 +72,11 @@ TEST(ServerConfig, RefusesBadInputWithClearErrors) {
   c.node.heartbeat_ticks = 2;
   c.node.log_gc_count_limit = 0;
   EXPECT_FALSE(c.Validate().ok());
+  c.node.log_gc_count_limit = 10000;
+  c.status_addr = "8080";  // no host
+  EXPECT_FALSE(c.Validate().ok());
+  c.status_addr = "127.0.0.1:0";
+  EXPECT_TRUE(c.Validate().ok());
   EXPECT_FALSE(ParseServerConfig("[shard]\nsplit_keyz = 1\n").ok());
 }
 

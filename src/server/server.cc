@@ -106,8 +106,25 @@ Status Server::Open(const ServerConfig& config) {
     return Status::IOError("cannot listen on " + config.listen);
   }
   node_->Start();
+  if (!config.status_addr.empty()) TESSERA_RETURN_IF_ERROR(StartStatusPort(config.status_addr));
   Log().info("node {} serving on port {} (engine {}, {} shards)", config.node_id.value(), port_,
              config.engine, node_->Shards().size());
+  return Status::OK();
+}
+
+Status Server::StartStatusPort(const std::string& addr) {
+  StatusSources ss;
+  ss.address = config_.listen.substr(0, config_.listen.rfind(':') + 1) + std::to_string(port_);
+  ss.node = node_.get();
+  ss.transport = transport_.get();
+  ss.raft_service = raft_service_.get();
+  ss.snapshot_sender = snapshot_sender_.get();
+  auto status = StatusHttpServer::Start(addr, std::move(ss));
+  if (!status.ok()) return status.status();
+  status_ = std::move(status).value();
+  status_port_ = status_->port();
+  Log().info("node {}: status pages on port {} (/metrics, /healthz, /status)",
+             config_.node_id.value(), status_port_);
   return Status::OK();
 }
 
@@ -115,6 +132,7 @@ void Server::Shutdown(int grace_ms) {
   if (stopped_) return;
   stopped_ = true;
   Log().info("node {}: shutting down", config_.node_id.value());
+  if (status_) status_->SetServing(false);  // /healthz: 503 from now on
   // Refuse new requests and let those in flight finish while the node still runs; then close
   // every stream at once (the Raft streams are long-lived and end only when cancelled).
   if (kv_) {
@@ -127,6 +145,9 @@ void Server::Shutdown(int grace_ms) {
   if (snapshot_sender_) snapshot_sender_->Stop();
   if (transport_) transport_->Stop();
   if (grpc_) grpc_->Wait();
+  // No status page may run once the parts it reads start to go.
+  if (status_) status_->Stop();
+  status_.reset();
   node_.reset();
   snapshot_sender_.reset();
   transport_.reset();

@@ -1,10 +1,13 @@
 // Server: one `tessera server` process: the store engine, the Multi-Raft node, the gRPC
-// transport, and one gRPC port serving both the client API (Kv) and the Raft transport.
+// transport, and one gRPC port serving both the client API (Kv) and the Raft transport; with
+// status_addr set, an HTTP status port too (/metrics, /healthz, /status: status_http.h).
 //
 // Lifecycle: Start() opens everything, bootstraps the static cluster's first shard when
 // initial_cluster is set, and starts serving; Shutdown() stops accepting requests, lets those in
 // flight finish (up to a deadline), stops the node (answering what is left with Timeout), and
-// closes the engine, whose writes are then all on disk. A restart recovers every replica.
+// closes the engine, whose writes are then all on disk. A restart recovers every replica. The
+// status port serves from the end of Start() until the gRPC server and the node have stopped
+// (before anything it reads is destroyed); its /healthz answers 503 once Shutdown() begins.
 //
 // Thread safety: Shutdown may be called from any thread, once.
 #pragma once
@@ -23,6 +26,7 @@
 #include "server/raft_transport_service.h"
 #include "server/snapshot_sender.h"
 #include "server/snapshot_service.h"
+#include "server/status_http.h"
 #include "storage/engine.h"
 
 namespace tessera::server {
@@ -41,6 +45,8 @@ class Server {
 
   // The port actually bound (useful with "host:0").
   int port() const { return port_; }
+  // The status port bound (useful with "host:0"); 0 without status_addr.
+  int status_port() const { return status_port_; }
   multiraft::Node* node() const { return node_.get(); }
   // The Raft transport (its failpoints partition this node in tests).
   GrpcTransport* transport() const { return transport_.get(); }
@@ -48,6 +54,8 @@ class Server {
  private:
   Server() = default;
   Status Open(const ServerConfig& config);
+  // The HTTP status port, once everything it reads is up.
+  Status StartStatusPort(const std::string& addr);
 
   ServerConfig config_;
   std::unique_ptr<storage::Engine> engine_;
@@ -62,7 +70,9 @@ class Server {
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<RaftTransportService> raft_service_;
   std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<StatusHttpServer> status_;
   int port_ = 0;
+  int status_port_ = 0;
   bool stopped_ = false;
 };
 
