@@ -262,11 +262,12 @@ Status Worker::CheckAdmin(const Replica& r, const AdminCommand& cmd) const {
     case AdminCommand::Type::kPrepareMerge: {
       TESSERA_RETURN_IF_ERROR(CheckPrepareMerge(r, cmd));
       if (r.merge_wait) return Status::Busy("merge: the shard is taking over another one");
-      // Every replica close to the leader: the commit waits until all hold the prepare entry.
+      // Every replica responding: the commit waits until all hold the prepare entry, so a
+      // replica that is down would keep the source frozen.
       for (const raft::PeerProgress& p : r.raft->GetStatus().progress) {
-        if (p.match < r.apply.applied_index) {
+        if (!p.recent_active) {
           return Status::Busy("merge: the replica on node " + std::to_string(p.id.value()) +
-                              " lags behind");
+                              " does not respond");
         }
       }
       // The target as this node has it: adjacent, on the same nodes, at the epoch named.

@@ -60,6 +60,34 @@ bool LeadOnNodeOne(TestCluster& c, ShardId shard) {
   });
 }
 
+// Prepares the merge through `on`, retrying while a replica has not caught up yet (Busy: the
+// prepare waits until every replica has the leader's applied entries).
+WriteResponse MergeWhenCaughtUp(TestCluster& c, NodeId on, ShardId source, ShardId target) {
+  WriteResponse r{Status::Timeout("test: not merged"), {}, {}};
+  const bool answered = WaitFor([&] {
+    r = c.Merge(on, source, target);
+    return !r.status.Is(Status::Code::kBusy);
+  });
+  (void)answered;
+  return r;
+}
+
+// Cuts node 3 off and prepares the merge through node 1 (which leads both shards) at once, so
+// that node 3 lacks the prepare entry. A prepare refused because node 3 already looked silent
+// (Busy) is retried after healing.
+WriteResponse MergeWithNode3CutOff(TestCluster& c, ShardId source, ShardId target) {
+  WriteResponse r{Status::Timeout("test: not merged"), {}, {}};
+  const bool prepared = WaitFor([&] {
+    c.network().Heal();
+    if (!LeadOnNodeOne(c, source) || !LeadOnNodeOne(c, target)) return false;
+    c.network().Isolate(NodeId(3));
+    r = c.Merge(NodeId(1), source, target);
+    return !r.status.Is(Status::Code::kBusy);
+  });
+  (void)prepared;
+  return r;
+}
+
 TEST(MergeTest, TargetServesBothRangesAndOldEpochsAreRefused) {
   TestCluster c(3, 2);
   for (int i = 0; i < 20; ++i) {
@@ -72,7 +100,7 @@ TEST(MergeTest, TargetServesBothRangesAndOldEpochsAreRefused) {
   const Epoch source_before = c.shard(kSource).epoch;
   auto leader = c.WaitForLeader(kSource);
   ASSERT_TRUE(leader);
-  const WriteResponse m = c.Merge(*leader, kSource, kTarget);
+  const WriteResponse m = MergeWhenCaughtUp(c, *leader, kSource, kTarget);
   ASSERT_TRUE(m.status.ok()) << m.status.ToString();
   ASSERT_TRUE(WaitForMerged(c, 3, kSource, kTarget, ""));
 
@@ -119,15 +147,11 @@ TEST(MergeTest, TargetServesBothRangesAndOldEpochsAreRefused) {
 TEST(MergeTest, ReplicaCutOffDuringTheMergeCatchesUp) {
   TestCluster c(3, 2);
   ASSERT_TRUE(c.PutAnywhere(kSource, c.KeyIn(kSource, "a"), "1").status.ok());
-  ASSERT_TRUE(LeadOnNodeOne(c, kSource) && LeadOnNodeOne(c, kTarget));
-  c.network().Isolate(NodeId(3));
-  auto leader = c.WaitForLeader(kSource, std::chrono::seconds(10), NodeId(3));
-  ASSERT_TRUE(leader);
-  ASSERT_TRUE(c.WaitForLeader(kTarget, std::chrono::seconds(10), NodeId(3)));
-  const WriteResponse m = c.Merge(*leader, kSource, kTarget);
+  const WriteResponse m = MergeWithNode3CutOff(c, kSource, kTarget);
   ASSERT_TRUE(m.status.ok()) << m.status.ToString();
+  const NodeId leader(1);
   // Frozen: the source takes no write while the merge is prepared.
-  const WriteResponse busy = c.Put(*leader, kSource, c.KeyIn(kSource, "b"), "2");
+  const WriteResponse busy = c.Put(leader, kSource, c.KeyIn(kSource, "b"), "2");
   EXPECT_TRUE(busy.status.Is(Status::Code::kBusy) || busy.status.Is(Status::Code::kShardNotFound))
       << busy.status.ToString();
   c.network().Heal();
@@ -143,13 +167,10 @@ TEST(MergeTest, RolledBackMergeRetriedLosesAndResurrectsNothing) {
   ASSERT_TRUE(c.PutAnywhere(kSource, c.KeyIn(kSource, "gone"), "x").status.ok());
   // Node 3 cut off: the merge cannot commit (not every source replica holds the prepare entry)
   // while the target moves on.
-  ASSERT_TRUE(LeadOnNodeOne(c, kSource) && LeadOnNodeOne(c, kTarget));
-  c.network().Isolate(NodeId(3));
-  auto sl = c.WaitForLeader(kSource, std::chrono::seconds(10), NodeId(3));
-  auto tl = c.WaitForLeader(kTarget, std::chrono::seconds(10), NodeId(3));
-  ASSERT_TRUE(sl && tl);
-  const WriteResponse m = c.Merge(*sl, kSource, kTarget);
+  const WriteResponse m = MergeWithNode3CutOff(c, kSource, kTarget);
   ASSERT_TRUE(m.status.ok()) << m.status.ToString();
+  auto tl = c.WaitForLeader(kTarget, std::chrono::seconds(10), NodeId(3));
+  ASSERT_TRUE(tl);
   const WriteResponse split = c.Split(*tl, kTarget, c.KeyIn(kTarget, "m"), kRight);
   ASSERT_TRUE(split.status.ok()) << split.status.ToString();
   // The source rolls back and takes writes again.
