@@ -61,10 +61,14 @@ class Mailbox {
   }
 
   size_t capacity() const { return capacity_; }
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
 
  private:
   const size_t capacity_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<T> items_;  // guarded by mu_
   bool closed_ = false;   // guarded by mu_

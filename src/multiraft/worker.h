@@ -189,6 +189,8 @@ class Worker {
   bool Submit(Task task);
 
   const WorkerStats& stats() const { return stats_; }
+  // True once Stop began: Submit refuses everything from then on.
+  bool stopping() const { return mailbox_.closed(); }
 
  private:
   void Run();
