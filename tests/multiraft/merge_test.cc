@@ -48,8 +48,8 @@ WriteResponse PutLearning(TestCluster& c, ShardId shard, const std::string& key,
   return last;
 }
 
-// Makes node 1 lead `shard` (so that cutting another node off appends nothing it lacks: the
-// merge is prepared only while every replica is caught up).
+// Makes node 1 lead `shard` (so that cutting node 3 off just before the prepare elects no new
+// leader).
 bool LeadOnNodeOne(TestCluster& c, ShardId shard) {
   return WaitFor([&] {
     auto leader = c.WaitForLeader(shard, std::chrono::milliseconds(500));
@@ -60,9 +60,9 @@ bool LeadOnNodeOne(TestCluster& c, ShardId shard) {
   });
 }
 
-// Prepares the merge through `on`, retrying while a replica has not caught up yet (Busy: the
-// prepare waits until every replica has the leader's applied entries).
-WriteResponse MergeWhenCaughtUp(TestCluster& c, NodeId on, ShardId source, ShardId target) {
+// Prepares the merge through `on`, retrying while it is refused as Busy (a replica not heard from
+// since the leader's last quorum check).
+WriteResponse MergeWhenResponding(TestCluster& c, NodeId on, ShardId source, ShardId target) {
   WriteResponse r{Status::Timeout("test: not merged"), {}, {}};
   const bool answered = WaitFor([&] {
     r = c.Merge(on, source, target);
@@ -100,7 +100,7 @@ TEST(MergeTest, TargetServesBothRangesAndOldEpochsAreRefused) {
   const Epoch source_before = c.shard(kSource).epoch;
   auto leader = c.WaitForLeader(kSource);
   ASSERT_TRUE(leader);
-  const WriteResponse m = MergeWhenCaughtUp(c, *leader, kSource, kTarget);
+  const WriteResponse m = MergeWhenResponding(c, *leader, kSource, kTarget);
   ASSERT_TRUE(m.status.ok()) << m.status.ToString();
   ASSERT_TRUE(WaitForMerged(c, 3, kSource, kTarget, ""));
 
