@@ -85,7 +85,7 @@ struct ScheduleConfig {
   // A node silent this long is "disconnected": schedulers neither add replicas to it nor move
   // leaders to it (a short hiccup, before max_node_down_time_ms). Default: 20 s.
   int64_t node_disconnected_ms = 20 * 1000;
-  // Split a shard larger than this or with more keys than this (split by size).
+  // Split a shard larger than this or with more keys than this (split by size); 0: no limit.
   // Defaults: 96 MiB, 960,000 keys.
   uint64_t max_shard_size_bytes = 96ull << 20;
   uint64_t max_shard_keys = 960'000;
@@ -125,18 +125,30 @@ struct ClusterView {
   // When PD's current leader took over (heartbeat ages count from here at the earliest).
   int64_t leader_since_ms = 0;
   ScheduleConfig config;
-  std::vector<NodeInfo> nodes;    // by id
-  std::vector<ShardInfo> shards;  // by start key; the ranges tile the key space
-  // Shards that already have an operator in flight (schedulers leave them alone), and per node
-  // the number of operators in flight that add a replica to it (a snapshot each).
+  std::vector<NodeInfo> nodes;  // by id, each id once
+  // By start key, disjoint. The ranges tile the key space except where PD has not heard of a
+  // shard yet (the right half of a split whose first heartbeat has not come): schedulers that
+  // need a neighbour check adjacency.
+  std::vector<ShardInfo> shards;
+  // Shards that already have an operator in flight (schedulers leave them alone), per node the
+  // number of operators in flight that add a replica to it (a snapshot each), and per
+  // Operator::kind the number of operators in flight (for max_operators_per_kind).
   std::vector<ShardId> busy_shards;
   std::map<NodeId, uint32_t> snapshots_in_flight;
+  std::map<std::string, uint32_t> kinds_in_flight;
 
+  // Null when PD has no record of the node. REQUIRES: IsWellFormed() (binary search).
   const NodeInfo* FindNode(NodeId id) const;
   bool IsBusy(ShardId shard) const;
+  // Silent for max_node_down_time_ms: its replicas are to be replaced.
   bool IsNodeDown(const NodeInfo& n) const;
+  // Not a tombstone and heard from within node_disconnected_ms (draining nodes included): its
+  // replicas count as alive and it may give leaders and replicas away.
+  bool IsNodeConnected(const NodeInfo& n) const;
   // Up, not disconnected, not draining or tombstone, not busy: may receive replicas and leaders.
   bool IsNodeUsable(const NodeInfo& n) const;
+  // The ordering invariants above hold (nodes by id and unique, shards by key and disjoint).
+  bool IsWellFormed() const;
 };
 
 }  // namespace tessera::pd

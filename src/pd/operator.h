@@ -35,7 +35,10 @@ struct Step {
 
   bool operator==(const Step&) const = default;
   // True when `now` (the shard as its latest heartbeat shows it) shows the step carried out.
-  // `start` is the shard as it was when the step began.
+  // `start` is the shard as it was when the step began. kSplit: the version grew and, with a
+  // split key, the shard now ends there. kMerge (on the source): the version grew, i.e. the merge
+  // is prepared and finishes or rolls back by itself; a source that has merged away sends no
+  // heartbeat at all, and PD ends that operator itself when the target covers the range.
   bool IsDone(const ShardInfo& start, const ShardInfo& now) const;
   std::string Describe() const;
 };
@@ -51,8 +54,10 @@ struct Operator {
   std::string Describe() const;
 };
 
-// Steps to move a replica from `from` to `to` on a shard: add `to` as learner, promote it, move
-// leadership away from `from` if it leads, remove `from`.
+// Steps to move a replica from `from` to `to` on a shard, one membership change at a time: add
+// `to` as learner, promote it, move leadership to it if `from` leads, remove `from`. A learner on
+// `from` is replaced by a learner (no promote). The caller checks that `to` is usable.
+// REQUIRES: `from` holds a replica of the shard, `to` does not.
 std::vector<Step> MoveReplicaSteps(const ShardInfo& shard, NodeId from, NodeId to);
 
 }  // namespace tessera::pd

@@ -1,0 +1,47 @@
+// Drain: empties nodes being removed (NodeState::kDraining), one replica per shard per call.
+//
+// A voter moves to a usable node (MoveReplicaSteps: learner, promote, leadership away if the
+// draining node leads, remove), so the shard keeps its voter count throughout. A learner on a
+// draining node is only removed: learners are transient here, and the replica checker adds what
+// the shard lacks.
+#include <optional>
+
+#include "pd/schedulers.h"
+#include "pd/schedulers/placement.h"
+
+namespace tessera::pd {
+namespace {
+
+constexpr const char* kKind = "drain";
+
+std::optional<std::vector<Step>> Evict(const ClusterView& view, const ShardInfo& s, NodeId from,
+                                       std::map<NodeId, uint32_t>* counts) {
+  const Step remove{.kind = Step::Kind::kRemoveReplica, .node = from};
+  if (IsLearner(s, from)) return std::vector<Step>{remove};
+  std::optional<NodeId> to = PickNewReplicaNode(view, s, *counts);
+  if (!to) return std::nullopt;
+  ++(*counts)[*to];
+  return MoveReplicaSteps(s, from, *to);
+}
+
+}  // namespace
+
+std::vector<Operator> DrainNodes(const ClusterView& view) {
+  std::map<NodeId, uint32_t> counts = ReplicaCounts(view);
+  std::vector<Operator> ops;
+  std::vector<ShardId> taken;  // one operator per shard even with two draining replicas
+  for (const NodeInfo& n : view.nodes) {
+    if (n.state != NodeState::kDraining) continue;
+    for (const ShardInfo& s : view.shards) {
+      if (!s.HasReplicaOn(n.id) || !s.leader || view.IsBusy(s.desc.id)) continue;
+      if (Contains(taken, s.desc.id) || !KeepsQuorum(view, s)) continue;
+      if (std::optional<std::vector<Step>> steps = Evict(view, s, n.id, &counts)) {
+        ops.push_back(MakeOperator(s, kKind, kPriorityRepair, std::move(*steps)));
+        taken.push_back(s.desc.id);
+      }
+    }
+  }
+  return ops;
+}
+
+}  // namespace tessera::pd
