@@ -1,12 +1,14 @@
 // The one `tessera` binary: server | pd | ctl | playground | bench.
 //
-// `server` runs a node, `ctl` runs key-value commands; pd, playground and bench are registered so
+// `server` runs a node, `pd` a placement driver member, `ctl` runs key-value and admin commands;
+// playground and bench are registered so
 // that their flags have a home, and each says plainly that it is not built yet (exit code 2).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
 #include "cmd/ctl_cmd.h"
+#include "cmd/pd_cmd.h"
 #include "cmd/server_cmd.h"
 #include "cmd/version.h"
 
@@ -39,8 +41,10 @@ int main(int argc, char** argv) {
   tessera::cmd::CtlFlags ctl_flags;
   auto* ctl = tessera::cmd::AddCtlCommand(&app, &ctl_flags);
 
+  tessera::cmd::PdFlags pd_flags;
+  auto* pd = tessera::cmd::AddPdCommand(&app, &pd_flags);
+
   const Sub subs[] = {
-      {"pd", "Run a placement driver (PD) member"},
       {"playground", "Start PD and three nodes on loopback"},
       {"bench", "Run load against a cluster"},
   };
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
   }
   if (server->parsed()) return tessera::cmd::RunServer(server_flags);
   if (ctl->parsed()) return tessera::cmd::RunCtl(ctl_flags);
+  if (pd->parsed()) return tessera::cmd::RunPd(pd_flags);
   for (const auto& s : subs) {
     if (app.got_subcommand(s.name)) return NotYet(s.name);
   }

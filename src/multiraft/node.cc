@@ -202,11 +202,51 @@ void Node::AddReplica(std::unique_ptr<Replica> replica) {
 }
 
 ShardId Node::AllocShardId() {
-  // Until the placement driver hands out ids: random 62-bit ids (collisions are negligible).
   std::lock_guard<std::mutex> lock(id_mu_);
+  while (!id_ranges_.empty()) {
+    auto& [first, end] = id_ranges_.front();
+    if (first < end) return ShardId(first++);
+    id_ranges_.pop_front();
+  }
+  // No id from the placement driver: random 62-bit ids (collisions are negligible).
   uint64_t id = 0;
   while (id < 1024) id = id_rng_->Next64() >> 2;
   return ShardId(id);
+}
+
+void Node::AddShardIds(uint64_t first, uint64_t count) {
+  std::lock_guard<std::mutex> lock(id_mu_);
+  id_ranges_.emplace_back(first, first + count);
+}
+
+size_t Node::shard_ids_left() const {
+  std::lock_guard<std::mutex> lock(id_mu_);
+  size_t n = 0;
+  for (const auto& [first, end] : id_ranges_) n += end - first;
+  return n;
+}
+
+std::vector<ReplicaReport> Node::Report(int timeout_ms) {
+  struct Collected {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t answered = 0;
+    std::vector<ReplicaReport> reports;
+  };
+  auto c = std::make_shared<Collected>();
+  size_t asked = 0;
+  for (auto& w : workers_) {
+    const bool queued = w->Submit(ReportTask{[c](std::vector<ReplicaReport> part) {
+      std::lock_guard l(c->mu);
+      for (auto& r : part) c->reports.push_back(std::move(r));
+      ++c->answered;
+      c->cv.notify_all();
+    }});
+    if (queued) ++asked;
+  }
+  std::unique_lock l(c->mu);
+  c->cv.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] { return c->answered == asked; });
+  return std::move(c->reports);
 }
 
 Status Node::Bootstrap(const ShardDescriptor& desc) { return Bootstrap(std::vector{desc}); }

@@ -112,6 +112,16 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   SnapshotSender* snapshot_sender() override { return snapshots_.sender; }
   SnapshotDirs* snapshot_dirs() override { return snapshots_.dirs; }
 
+  // The state of every replica on this node (threaded mode): asks each worker and waits for it
+  // at most `timeout_ms` (a worker that does not answer in time is left out).
+  std::vector<ReplicaReport> Report(int timeout_ms);
+
+  // Ids for the shards this node's own splits create (by size, or without an id from the
+  // caller), handed out by PD: AllocShardId takes them in order while any are left, and draws a
+  // random 62-bit id otherwise (a node without PD).
+  void AddShardIds(uint64_t first, uint64_t count);
+  size_t shard_ids_left() const;
+
   NodeId id() const { return opts_.node_id; }
   storage::Engine* engine() const { return engine_; }
   storage::LogStore* log_store() const { return log_store_.get(); }
@@ -156,8 +166,9 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   std::deque<std::function<void()>> bg_jobs_;  // guarded by bg_mu_
   bool bg_stop_ = false;                       // guarded by bg_mu_
   std::thread bg_thread_;
-  std::mutex id_mu_;
-  std::unique_ptr<SeededRandom> id_rng_;  // guarded by id_mu_
+  mutable std::mutex id_mu_;
+  std::unique_ptr<SeededRandom> id_rng_;                 // guarded by id_mu_
+  std::deque<std::pair<uint64_t, uint64_t>> id_ranges_;  // [first, end) from PD; guarded by id_mu_
 };
 
 }  // namespace tessera::multiraft

@@ -165,6 +165,9 @@ struct Replica {
   // The epoch last published to ShardRanges (merges read the target's epoch there).
   Epoch published_epoch;
 
+  // Requests accepted since the replica was loaded (the node's reports to PD derive rates).
+  ReplicaCounters counters;
+
   // Stale reads: the applied state is known to be at least as fresh as this time (ms on the
   // steady clock): the issue time of the newest satisfied read index.
   int64_t fresh_as_of_ms = -1;

@@ -60,4 +60,27 @@ struct ReadResponse {
 };
 using ReadCallback = std::function<void(ReadResponse)>;
 
+// Requests a replica accepted (writes: ops and their key + value bytes; reads: read requests).
+struct ReplicaCounters {
+  uint64_t write_ops = 0;
+  uint64_t write_bytes = 0;
+  uint64_t read_ops = 0;
+};
+
+// One replica's state as its worker sees it (Node::Report): what the node tells PD.
+struct ReplicaReport {
+  ShardDescriptor desc;
+  bool leader = false;
+  NodeId leader_id;  // the leader this replica knows; none when unknown
+  uint64_t term = 0;
+  uint64_t applied_index = 0;
+  bool hibernating = false;
+  bool merging = false;  // frozen by a prepared merge
+  // Leader only: replicas whose node has not been heard from recently (down), and replicas far
+  // behind or being sent a snapshot (pending).
+  std::vector<NodeId> down_peers;
+  std::vector<NodeId> pending_peers;
+  ReplicaCounters counters;  // since the replica was loaded on this node
+};
+
 }  // namespace tessera::multiraft

@@ -132,6 +132,8 @@ void Worker::Dispatch(Task& task) {
           HandleMergeCheck(t);
         } else if constexpr (std::is_same_v<T, MergeSourceGoneTask>) {
           HandleMergeSourceGone(t);
+        } else if constexpr (std::is_same_v<T, ReportTask>) {
+          t.done(Report());
         } else if constexpr (std::is_same_v<T, TransferLeaderTask>) {
           Replica* r = Find(t.shard);
           if (r != nullptr && r->merged) r = nullptr;
@@ -342,6 +344,12 @@ void Worker::HandlePropose(ProposeTask& t) {
     t.done(WriteResponse{std::move(s), std::move(hint), {}});
     return;
   }
+  if (!t.admin && !t.conf_change) {
+    r->counters.write_ops += t.command.ops.size();
+    for (const WriteOp& op : t.command.ops) {
+      r->counters.write_bytes += op.key.size() + op.value.size() + op.end_key.size();
+    }
+  }
   if (r->round_writes.empty() && r->round_reads.empty()) touched_.push_back(r);
   r->round_writes.push_back(std::move(t));
 }
@@ -386,9 +394,11 @@ void Worker::HandleRead(ReadTask& t) {
   t.shard_end_key = r->desc.end_key;
   if (q.consistency == ReadConsistency::kStale && r->fresh_as_of_ms >= 0 &&
       now_ms - r->fresh_as_of_ms <= static_cast<int64_t>(q.max_staleness_ms)) {
+    ++r->counters.read_ops;
     t.done(ReadResponse{Status::OK(), {}, t.shard_end_key});
     return;
   }
+  ++r->counters.read_ops;
   t.issued_ms = now_ms;
   if (r->round_writes.empty() && r->round_reads.empty()) touched_.push_back(r);
   r->round_reads.push_back(std::move(t));

@@ -109,10 +109,14 @@ struct MergeCheckTask {
   AdminCommand rollback;  // the kRollbackMerge the source would propose
   bool may_commit = false;
 };
-using Task =
-    std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask, SnapshotTask,
-                 SnapshotStatusTask, TransferLeaderTask, MergeSourceTask, MergeReadyTask,
-                 MergeDoneTask, ObsoleteReplicaTask, MergeCheckTask, MergeSourceGoneTask>;
+// Asks for a report of every replica of the worker (worker_report.cc).
+struct ReportTask {
+  std::function<void(std::vector<ReplicaReport>)> done;
+};
+using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask,
+                          SnapshotTask, SnapshotStatusTask, TransferLeaderTask, MergeSourceTask,
+                          MergeReadyTask, MergeDoneTask, ObsoleteReplicaTask, MergeCheckTask,
+                          MergeSourceGoneTask, ReportTask>;
 
 // What a worker needs from its node: building replicas and handing them to the worker that owns
 // their shard (a split creates a shard that another worker may own).
@@ -251,6 +255,8 @@ class Worker {
   void HandleObsoleteReplica(const ObsoleteReplicaTask& t);
   void HandleMergeCheck(const MergeCheckTask& t);
   void HandleMergeSourceGone(const MergeSourceGoneTask& t);
+  // The state of every replica here, for the node's reports to PD (worker_report.cc).
+  std::vector<ReplicaReport> Report() const;
   // Source: once applied up to the prepare entry the target waits for, stops for good and tells
   // the target.
   void MaybeHandOverMergeSource(Replica& r);

@@ -106,9 +106,10 @@ Status Worker::CheckLiveQuorumAfter(const Replica& r, const raft::ConfChange& cc
   const auto spare = [&](const std::vector<NodeId>& voters) {
     return live(voters) - static_cast<int64_t>(voters.size() / 2 + 1);
   };
-  // A change that loses no live voter is fine (a voter added without its replica yet catches up
-  // from the leader like any follower).
-  if (live(after) >= live(before)) return Status::OK();
+  // A voter added without its replica yet catches up from the leader like any follower, as long
+  // as the live voters still form a quorum without it: with one voter (or two) a new voter that
+  // never answers would leave the shard without a quorum, and a leaderless shard cannot create
+  // the missing replica (replicas are created from a leader's messages).
   const int64_t spare_after = spare(after);
   if (!after.empty() && spare_after < 0 && spare_after < spare(before)) {
     return Status::Unavailable("membership change refused: only " + std::to_string(live(after)) +

@@ -21,7 +21,10 @@ bool Step::IsDone(const ShardInfo& start, const ShardInfo& now) const {
     case Kind::kAddLearner:
       // Already a voter counts too: a later promote (by this operator or an earlier one that was
       // cancelled) must not make this step wait for ever.
-      return Contains(d.learners, node) || Contains(d.voters, node);
+      // And caught up: a learner still waiting for its snapshot (pending) or silent (down) must
+      // not be promoted: with one or two voters it would take the quorum with it.
+      return (Contains(d.learners, node) || Contains(d.voters, node)) &&
+             !Contains(now.pending_replicas, node) && !Contains(now.down_replicas, node);
     case Kind::kPromoteLearner:
       return Contains(d.voters, node);
     case Kind::kRemoveReplica:

@@ -30,6 +30,13 @@ TEST(StepTest, MembershipStepsAreDoneWhenTheDescriptorShowsThem) {
   EXPECT_FALSE(AddLearner(4).IsDone(start, start));
   EXPECT_TRUE(AddLearner(4).IsDone(start, learner));
   EXPECT_TRUE(AddLearner(4).IsDone(start, voter));
+  // A learner still catching up (or silent) is not added yet: promoting it could cost the quorum.
+  ShardInfo catching_up = learner;
+  catching_up.pending_replicas = {NodeId(4)};
+  EXPECT_FALSE(AddLearner(4).IsDone(start, catching_up));
+  ShardInfo silent = learner;
+  silent.down_replicas = {NodeId(4)};
+  EXPECT_FALSE(AddLearner(4).IsDone(start, silent));
   EXPECT_FALSE(Promote(4).IsDone(learner, learner));
   EXPECT_TRUE(Promote(4).IsDone(learner, voter));
   EXPECT_FALSE(Remove(3).IsDone(voter, voter));

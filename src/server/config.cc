@@ -45,7 +45,7 @@ Status ParseTable(const toml::table& root, ServerConfig* c) {
   TESSERA_RETURN_IF_ERROR(
       Unknown(root,
               {"node_id", "data_dir", "listen", "status_addr", "initial_cluster", "initial_shards",
-               "engine", "log_level", "raft", "limits", "shard"},
+               "engine", "log_level", "raft", "limits", "shard", "pd_endpoints", "pd_heartbeat_ms"},
               ""));
   uint64_t id = 0;
   TESSERA_RETURN_IF_ERROR(Read(root, "node_id", &id));
@@ -57,6 +57,8 @@ Status ParseTable(const toml::table& root, ServerConfig* c) {
   TESSERA_RETURN_IF_ERROR(Read(root, "initial_shards", &c->initial_shards));
   TESSERA_RETURN_IF_ERROR(Read(root, "engine", &c->engine));
   TESSERA_RETURN_IF_ERROR(Read(root, "log_level", &c->log_level));
+  TESSERA_RETURN_IF_ERROR(Read(root, "pd_endpoints", &c->pd_endpoints));
+  TESSERA_RETURN_IF_ERROR(Read(root, "pd_heartbeat_ms", &c->pd_heartbeat_ms));
   multiraft::NodeOptions& n = c->node;
   if (const toml::table* raft = root["raft"].as_table()) {
     TESSERA_RETURN_IF_ERROR(Unknown(
@@ -127,7 +129,19 @@ Result<std::map<NodeId, std::string>> ServerConfig::InitialCluster() const {
 }
 
 Status ServerConfig::Validate() const {
-  if (!node_id) return Status::InvalidArgument("config: node_id is required (non-zero)");
+  if (!node_id && pd_endpoints.empty()) {
+    return Status::InvalidArgument("config: node_id is required (non-zero) without pd_endpoints");
+  }
+  if (!pd_endpoints.empty() && !initial_cluster.empty()) {
+    return Status::InvalidArgument(
+        "config: pd_endpoints and initial_cluster exclude each other (PD bootstraps the cluster)");
+  }
+  if (!pd_endpoints.empty() && data_dir.empty()) {
+    return Status::InvalidArgument("config: data_dir is required with pd_endpoints");
+  }
+  if (pd_heartbeat_ms < 10 || pd_heartbeat_ms > 60'000) {
+    return Status::InvalidArgument("config: pd_heartbeat_ms must be in [10, 60000]");
+  }
   if (data_dir.empty() && engine != "memory") {
     return Status::InvalidArgument("config: data_dir is required");
   }
@@ -149,7 +163,7 @@ Status ServerConfig::Validate() const {
     return Status::InvalidArgument("config: initial_cluster does not list this node's id");
   }
   multiraft::NodeOptions n = node;
-  n.node_id = node_id;
+  n.node_id = node_id ? node_id : NodeId(1);  // with PD the id may come later
   return n.Validate();
 }
 

@@ -13,7 +13,9 @@
 namespace tessera::server {
 
 struct ServerConfig {
-  NodeId node_id;                          // required, non-zero
+  // Required without PD (non-zero); with PD optional: a new node gets one from PD and keeps it in
+  // its data directory (<data_dir>/ident).
+  NodeId node_id;
   std::string data_dir;                    // required
   std::string listen = "127.0.0.1:20160";  // client API and Raft transport (one gRPC port)
   // The HTTP status port (/metrics, /healthz, /status; docs/observability.md), "host:port"
@@ -26,6 +28,12 @@ struct ServerConfig {
   // BootstrapShardStart (bootstrap_keys.h; 1: one shard over everything). A development and
   // benchmark setting.
   uint64_t initial_shards = 1;
+  // The placement driver: "host:port,..." of its members (any subset). With it the node
+  // registers, bootstraps the cluster when it is the first node, heartbeats, finds other nodes'
+  // addresses and carries out PD's operators; without it (initial_cluster) the cluster is static.
+  std::string pd_endpoints;
+  // How often the node reports itself and the shards it leads to PD. Default: 1000 ms.
+  int64_t pd_heartbeat_ms = 1000;
   std::string engine = "rocksdb";  // rocksdb | lmdb | memory
   std::string log_level = "info";
   multiraft::NodeOptions node;  // [raft] and [limits] tables

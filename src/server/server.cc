@@ -24,14 +24,14 @@ class ForwardingHandler final : public multiraft::RaftBatchHandler {
   std::atomic<multiraft::RaftBatchHandler*> target_{nullptr};
 };
 
-Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config, ServerExtras extras) {
   TESSERA_RETURN_IF_ERROR(config.Validate());
   std::unique_ptr<Server> s(new Server());
-  TESSERA_RETURN_IF_ERROR(s->Open(config));
+  TESSERA_RETURN_IF_ERROR(s->Open(config, extras));
   return s;
 }
 
-Status Server::Open(const ServerConfig& config) {
+Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
   config_ = config;
   auto cluster = config.InitialCluster();
   if (!cluster.ok()) return cluster.status();
@@ -50,21 +50,33 @@ Status Server::Open(const ServerConfig& config) {
   if (!engine.ok()) return engine.status();
   engine_ = std::move(engine).value();
 
+  if (!config.pd_endpoints.empty()) {
+    PdAgent::Options po;
+    po.endpoints = config.pd_endpoints;
+    po.data_dir = config.data_dir;
+    po.configured_id = config.node_id;
+    po.heartbeat_ms = config.pd_heartbeat_ms;
+    pd_ = std::make_unique<PdAgent>(po);
+    auto id = pd_->Identify();
+    if (!id.ok()) return id.status();
+    config_.node_id = *id;
+  }
+
   forward_ = std::make_unique<ForwardingHandler>();
   resolver_ = std::make_unique<StaticAddressResolver>(*cluster);
   GrpcTransportOptions to;
-  to.self = config.node_id;
+  to.self = config_.node_id;
   transport_ = std::make_unique<GrpcTransport>(to, resolver_.get(), forward_.get());
 
   // Snapshots travel on their own stream, from directories under <data_dir>/snap.
   snapshot_dirs_ = std::make_unique<multiraft::SnapshotDirs>(config.data_dir);
   TESSERA_RETURN_IF_ERROR(snapshot_dirs_->Open());
   GrpcSnapshotSenderOptions so;
-  so.self = config.node_id;
+  so.self = config_.node_id;
   snapshot_sender_ = std::make_unique<GrpcSnapshotSender>(so, resolver_.get());
 
   multiraft::NodeOptions no = config.node;
-  no.node_id = config.node_id;
+  no.node_id = config_.node_id;
   auto node = multiraft::Node::Open(
       no, engine_.get(), transport_.get(),
       multiraft::SnapshotServices{snapshot_sender_.get(), snapshot_dirs_.get()});
@@ -90,15 +102,20 @@ Status Server::Open(const ServerConfig& config) {
   kv_ = std::make_unique<KvService>(node_.get());
   admin_ = std::make_unique<AdminService>(node_.get(), transport_.get());
   RaftTransportServiceOptions ro;
-  ro.self = config.node_id;
+  ro.self = config_.node_id;
   raft_service_ = std::make_unique<RaftTransportService>(ro, node_.get());
   SnapshotServiceOptions sso;
-  sso.self = config.node_id;
+  sso.self = config_.node_id;
   snapshot_service_ = std::make_unique<SnapshotService>(sso, snapshot_dirs_.get(), node_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port_);
-  builder.RegisterService(kv_.get());
+  if (extras.serve_kv) builder.RegisterService(kv_.get());
   builder.RegisterService(admin_.get());
+  if (extras.services) {
+    auto more = extras.services(node_.get());
+    if (!more.ok()) return more.status();
+    for (grpc::Service* service : *more) builder.RegisterService(service);
+  }
   raft_service_->ConfigureBuilder(&builder);  // registers it, sets message size and keepalive
   snapshot_service_->ConfigureBuilder(&builder);
   grpc_ = builder.BuildAndStart();
@@ -106,15 +123,20 @@ Status Server::Open(const ServerConfig& config) {
     return Status::IOError("cannot listen on " + config.listen);
   }
   node_->Start();
+  if (pd_) TESSERA_RETURN_IF_ERROR(pd_->Join(node_.get(), resolver_.get(), Address()));
   if (!config.status_addr.empty()) TESSERA_RETURN_IF_ERROR(StartStatusPort(config.status_addr));
-  Log().info("node {} serving on port {} (engine {}, {} shards)", config.node_id.value(), port_,
-             config.engine, node_->Shards().size());
+  Log().info("node {} serving on port {} (engine {}, {} shards{})", config_.node_id.value(), port_,
+             config.engine, node_->Shards().size(), pd_ ? ", with PD" : "");
   return Status::OK();
+}
+
+std::string Server::Address() const {
+  return config_.listen.substr(0, config_.listen.rfind(':') + 1) + std::to_string(port_);
 }
 
 Status Server::StartStatusPort(const std::string& addr) {
   StatusSources ss;
-  ss.address = config_.listen.substr(0, config_.listen.rfind(':') + 1) + std::to_string(port_);
+  ss.address = Address();
   ss.node = node_.get();
   ss.transport = transport_.get();
   ss.raft_service = raft_service_.get();
@@ -133,6 +155,7 @@ void Server::Shutdown(int grace_ms) {
   stopped_ = true;
   Log().info("node {}: shutting down", config_.node_id.value());
   if (status_) status_->SetServing(false);  // /healthz: 503 from now on
+  if (pd_) pd_->Stop();                     // no more operators started from here on
   // Refuse new requests and let those in flight finish while the node still runs; then close
   // every stream at once (the Raft streams are long-lived and end only when cancelled).
   if (kv_) {

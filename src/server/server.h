@@ -14,6 +14,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,7 @@
 #include "server/config.h"
 #include "server/grpc_transport.h"
 #include "server/kv_service.h"
+#include "server/pd_agent.h"
 #include "server/raft_transport_service.h"
 #include "server/snapshot_sender.h"
 #include "server/snapshot_service.h"
@@ -33,9 +35,19 @@ namespace tessera::server {
 
 class ForwardingHandler;
 
+// What a process built on a Server adds to it (a PD member adds the PD service).
+struct ServerExtras {
+  // Serve the client API (Kv) on the port. Default: true.
+  bool serve_kv = true;
+  // Called once the node is open, before the gRPC port starts: more services for the port (not
+  // owned: the caller keeps them alive until the Server is shut down).
+  std::function<Result<std::vector<grpc::Service*>>(multiraft::Node*)> services;
+};
+
 class Server {
  public:
-  static Result<std::unique_ptr<Server>> Start(const ServerConfig& config);
+  static Result<std::unique_ptr<Server>> Start(const ServerConfig& config,
+                                               ServerExtras extras = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -48,16 +60,24 @@ class Server {
   // The status port bound (useful with "host:0"); 0 without status_addr.
   int status_port() const { return status_port_; }
   multiraft::Node* node() const { return node_.get(); }
+  // The node's id (with PD: from its ident file or PD).
+  NodeId node_id() const { return config_.node_id; }
+  // With pd_endpoints: the node's PD agent (its PD client); null otherwise.
+  PdAgent* pd_agent() const { return pd_.get(); }
   // The Raft transport (its failpoints partition this node in tests).
   GrpcTransport* transport() const { return transport_.get(); }
 
  private:
   Server() = default;
-  Status Open(const ServerConfig& config);
+  Status Open(const ServerConfig& config, const ServerExtras& extras);
   // The HTTP status port, once everything it reads is up.
   Status StartStatusPort(const std::string& addr);
 
   ServerConfig config_;
+  // "host:port" other nodes and clients reach this node at (listen's host, the bound port).
+  std::string Address() const;
+
+  std::unique_ptr<PdAgent> pd_;
   std::unique_ptr<storage::Engine> engine_;
   std::unique_ptr<ForwardingHandler> forward_;
   std::unique_ptr<StaticAddressResolver> resolver_;

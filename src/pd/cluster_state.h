@@ -1,0 +1,94 @@
+// ClusterState: the PD leader's in-memory picture of the cluster (nodes, shards and their routing
+// tree, running operators, the schedule configuration), fed by heartbeats and loaded from the
+// metadata store when the leader takes over.
+//
+// Shard reports follow one rule (as in TiKV's PD): between descriptors of overlapping ranges the
+// one with the larger version wins, and between descriptors of the same shard the one with the
+// larger (version, conf_version) wins. A stale report changes nothing. A report that wins removes
+// the shards it overlaps (a split's halves replace the old range; a merge's target swallows its
+// source); the caller persists what changed.
+//
+// Thread-safe: one mutex guards everything.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pd/cluster_view.h"
+#include "pd/operator.h"
+
+namespace tessera::pd {
+
+struct RunningOperator {
+  Operator op;
+  size_t step = 0;         // the index of the current step in op.steps
+  ShardInfo step_start;    // the shard when the current step began
+  int64_t created_ms = 0;  // PD's clock
+  int64_t step_started_ms = 0;
+};
+
+class ClusterState {
+ public:
+  // What a shard report changed.
+  struct ReportOutcome {
+    bool stale = false;                    // the report lost to what PD knows; nothing changed
+    std::vector<ShardDescriptor> persist;  // records to write (new or changed range or epoch)
+    std::vector<ShardId> removed;          // records to delete (overlapped by a newer range)
+    std::optional<Step> command;           // the current step of the shard's operator
+  };
+
+  // Replaces everything (a new leader loading the metadata store). `shards` may overlap (records
+  // written by an older leader): the rule above sorts them out.
+  void Load(std::vector<NodeInfo> nodes, std::vector<ShardDescriptor> shards, ScheduleConfig config,
+            int64_t now_ms);
+
+  // Nodes.
+  void PutNode(const NodeInfo& node);  // adds or replaces (keeps stats and heartbeat time)
+  std::optional<NodeInfo> GetNode(NodeId id) const;
+  std::vector<NodeInfo> Nodes() const;
+  // Records a heartbeat; NotFound for an unregistered node.
+  Result<NodeState> NodeHeartbeat(NodeId id, const NodeStats& stats, int64_t now_ms);
+  Status SetNodeState(NodeId id, NodeState state);
+
+  // Shards.
+  ReportOutcome HandleShardReport(const ShardInfo& report, int64_t now_ms);
+  std::optional<ShardInfo> ShardByKey(std::string_view key) const;
+  std::optional<ShardInfo> ShardById(ShardId id) const;
+  // Shards overlapping [start, end) (end empty: to the end), in key order; limit 0: all.
+  std::vector<ShardInfo> ScanShards(std::string_view start, std::string_view end,
+                                    size_t limit) const;
+  size_t shard_count() const;
+
+  // Operators. Add refuses (false) when the shard has one already or is unknown or its epoch is
+  // not `op.epoch`.
+  bool AddOperator(const Operator& op, int64_t now_ms);
+  std::vector<RunningOperator> Operators() const;
+  // Cancels operators whose current step is older than the timeout (a shard whose leader stopped
+  // reporting never gets a report to time it out by). Returns how many.
+  size_t ExpireOperators(int64_t now_ms);
+
+  ScheduleConfig config() const;
+  void SetConfig(const ScheduleConfig& config);
+
+  // A consistent picture for the schedulers.
+  ClusterView View(int64_t now_ms) const;
+
+ private:
+  // REQUIRES: mu_ held.
+  void RemoveShardLocked(ShardId id);
+  std::optional<Step> AdvanceOperatorLocked(const ShardInfo& now, int64_t now_ms);
+  std::vector<ShardId> OverlapsLocked(std::string_view start, std::string_view end) const;
+
+  mutable std::mutex mu_;
+  ScheduleConfig config_;
+  int64_t leader_since_ms_ = 0;
+  std::map<NodeId, NodeInfo> nodes_;
+  std::map<ShardId, ShardInfo> shards_;
+  std::map<std::string, ShardId> by_start_;  // the routing tree: start key -> shard
+  std::map<ShardId, RunningOperator> operators_;
+};
+
+}  // namespace tessera::pd

@@ -1,0 +1,78 @@
+#include "pd/pd_server.h"
+
+#include <chrono>
+
+#include "common/logging.h"
+
+namespace tessera::pd {
+
+Result<std::unique_ptr<PdServer>> PdServer::Start(const PdServerConfig& config) {
+  if (!config.member_id) return Status::InvalidArgument("pd: member id required");
+  if (config.data_dir.empty()) return Status::InvalidArgument("pd: data dir required");
+  server::ServerConfig sc;
+  sc.node_id = config.member_id;
+  sc.data_dir = config.data_dir;
+  sc.listen = config.listen;
+  sc.initial_cluster = config.initial_members;
+  sc.node = config.raft;
+  auto members = sc.InitialCluster();
+  if (!members.ok()) return members.status();
+  if (members->count(config.member_id) == 0) {
+    return Status::InvalidArgument("pd: member " + std::to_string(config.member_id.value()) +
+                                   " is not in initial_members");
+  }
+  if (members->size() != 1 && members->size() != 3) {
+    return Status::InvalidArgument("pd: 1 or 3 members");
+  }
+  std::unique_ptr<PdServer> s(new PdServer());
+  s->config_ = config;
+  PdOptions po = config.pd;
+  po.member_id = config.member_id;
+  po.members = *members;
+  PdServer* self = s.get();
+  server::ServerExtras extras;
+  extras.serve_kv = false;
+  extras.services = [self, po](multiraft::Node* node) -> Result<std::vector<grpc::Service*>> {
+    self->store_ = std::make_unique<NodeMetaStore>(node, /*timeout_ms=*/5000);
+    self->core_ = std::make_unique<PdCore>(po, self->store_.get(), SystemClock::Default());
+    self->service_ = std::make_unique<PdService>(self->core_.get(), po);
+    return std::vector<grpc::Service*>{self->service_.get()};
+  };
+  auto server = server::Server::Start(sc, std::move(extras));
+  if (!server.ok()) return server.status();
+  s->server_ = std::move(server).value();
+  s->loop_ = std::thread([self] { self->Loop(); });
+  Log().info("PD member {} serving on port {}", config.member_id.value(), s->port());
+  return s;
+}
+
+void PdServer::Loop() {
+  int64_t since_schedule_ms = 0;
+  std::unique_lock l(mu_);
+  while (!stop_) {
+    l.unlock();
+    const bool leader = core_->CheckLeadership();
+    since_schedule_ms += config_.leadership_check_ms;
+    if (leader && since_schedule_ms >= config_.schedule_interval_ms) {
+      since_schedule_ms = 0;
+      core_->Tick();
+    }
+    l.lock();
+    cv_.wait_for(l, std::chrono::milliseconds(config_.leadership_check_ms), [&] { return stop_; });
+  }
+}
+
+void PdServer::Shutdown() {
+  {
+    std::lock_guard l(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  if (server_) server_->Shutdown(1000);
+}
+
+PdServer::~PdServer() { Shutdown(); }
+
+}  // namespace tessera::pd

@@ -1,0 +1,227 @@
+// Clusters run by the placement driver, in process over real gRPC on loopback (label "pd"): the
+// first node bootstraps, the replica checker brings every shard to three replicas, split by size
+// multiplies shards under writes, a killed node's replicas are replaced, a new node gets its
+// share, leaders balance, and PD's leader fails over without clients seeing more than latency.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <thread>
+
+#include "pd_test_cluster.h"
+
+namespace tessera::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string Key(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "k%06d", i);
+  return buf;
+}
+
+// Every shard PD knows has `n` voters, no learners, and a leader.
+bool AllShardsHave(PdTestCluster& c, size_t n, size_t min_shards = 1) {
+  auto shards = c.Shards();
+  if (shards.size() < min_shards) return false;
+  for (const auto& s : shards) {
+    if (s.desc.voters.size() != n || !s.desc.learners.empty() || !s.leader) return false;
+  }
+  return true;
+}
+
+// Replicas (voters) per node id over PD's shards.
+std::map<NodeId, int> ReplicasPerNode(PdTestCluster& c) {
+  std::map<NodeId, int> m;
+  for (const auto& s : c.Shards()) {
+    for (NodeId v : s.desc.voters) ++m[v];
+  }
+  return m;
+}
+
+TEST(PdClusterTest, FirstNodeBootstrapsAndEveryShardReachesThreeReplicas) {
+  PdTestCluster c({});
+  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s))
+      << "the first shard never reached three replicas";
+  auto shards = c.Shards();
+  ASSERT_EQ(shards.size(), 1u);
+  EXPECT_TRUE(shards[0].desc.start_key.empty());
+  EXPECT_TRUE(shards[0].desc.end_key.empty());
+  std::vector<NodeId> ids = {c.node_id(1), c.node_id(2), c.node_id(3)};
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(shards[0].desc.voters, ids);
+  ASSERT_TRUE(c.Put("hello", "world").ok());
+  auto v = c.Get("hello");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(**v, "world");
+  // Every node got its id from PD and PD knows every node's address.
+  auto nodes = c.pd().GetNodes();
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ(nodes->size(), 3u);
+  // A restarted node keeps its id (from its ident file) and its replica.
+  const NodeId id2 = c.node_id(2);
+  c.StopNode(2);
+  c.StartNode(2);
+  EXPECT_EQ(c.node_id(2), id2);
+  ASSERT_TRUE(c.Put("after", "restart").ok());
+}
+
+TEST(PdClusterTest, OneShardGrowsToSixtyFourShardsUnderWritesAndLosesNothing) {
+  PdClusterOptions o;
+  o.tune_pd = [](pd::PdServerConfig& c) {
+    c.pd.schedule.max_shard_keys = 40;
+    c.pd.schedule.max_shard_size_bytes = 1 << 30;
+    c.pd.schedule.enable_merge = false;
+    c.pd.schedule.max_operators_per_kind = 16;
+  };
+  PdTestCluster c(o);
+  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
+  constexpr int kKeys = 64 * 60;
+  for (int i = 0; i < kKeys; ++i) {
+    // Spread over the key space so that every shard keeps growing.
+    const int k = (i * 7919) % kKeys;
+    Status s = c.Put(Key(k), "v" + std::to_string(k));
+    ASSERT_TRUE(s.ok()) << "put " << k << ": " << s.ToString();
+  }
+  ASSERT_TRUE(PollUntil([&] { return c.Shards().size() >= 64; }, 60s))
+      << "only " << c.Shards().size() << " shards";
+  // The shards tile the key space.
+  auto shards = c.Shards();
+  ASSERT_GE(shards.size(), 64u);
+  EXPECT_TRUE(shards.front().desc.start_key.empty());
+  EXPECT_TRUE(shards.back().desc.end_key.empty());
+  for (size_t i = 1; i < shards.size(); ++i) {
+    EXPECT_EQ(shards[i - 1].desc.end_key, shards[i].desc.start_key);
+  }
+  for (int k = 0; k < kKeys; k += 37) {
+    auto v = c.Get(Key(k));
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_TRUE(v->has_value()) << Key(k) << " lost";
+    EXPECT_EQ(**v, "v" + std::to_string(k));
+  }
+}
+
+TEST(PdClusterTest, PdLeaderFailoverKeepsTimestampsMonotonicAndClientsWorking) {
+  PdClusterOptions o;
+  o.pd_members = 3;
+  PdTestCluster c(o);
+  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
+  auto first = c.pd().GetTimestamps(100);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const int old_leader = c.PdLeader();
+  ASSERT_NE(old_leader, 0);
+  // Writes keep going through the failover: none may fail (each retries within its deadline).
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0}, done{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      if (!c.Put(Key(i % 500), "w" + std::to_string(i)).ok()) ++failed;
+      ++done;
+    }
+  });
+  const auto killed_at = std::chrono::steady_clock::now();
+  c.StopPd(old_leader);
+  ASSERT_TRUE(PollUntil([&] { return c.PdLeader() != 0; }, 10s)) << "no new PD leader";
+  const auto new_leader_after = std::chrono::steady_clock::now() - killed_at;
+  EXPECT_LT(new_leader_after, 2s)
+      << "a new PD leader took "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(new_leader_after).count() << " ms";
+  auto second = c.pd().GetTimestamps(100);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_GT(*second, *first + 99) << "the timestamp oracle went back across the failover";
+  const int done_before = done;
+  ASSERT_TRUE(PollUntil([&] { return done > done_before + 20; }, 20s));
+  stop = true;
+  writer.join();
+  EXPECT_EQ(failed, 0);
+  // The old leader comes back as a follower; the cluster still serves.
+  c.StartPd(old_leader);
+  auto third = c.pd().GetTimestamps(1);
+  ASSERT_TRUE(third.ok());
+  EXPECT_GT(*third, *second + 99);
+}
+
+TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) {
+  PdClusterOptions o;
+  o.tune_pd = [](pd::PdServerConfig& c) {
+    c.pd.schedule.max_shard_keys = 30;
+    c.pd.schedule.max_shard_size_bytes = 1 << 30;
+    c.pd.schedule.enable_merge = false;
+    c.pd.schedule.max_node_down_time_ms = 3000;
+  };
+  PdTestCluster c(o);
+  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
+  constexpr int kKeys = 720;
+  for (int i = 0; i < kKeys; ++i) {
+    const int k = (i * 7919) % kKeys;
+    ASSERT_TRUE(c.Put(Key(k), "v").ok());
+  }
+  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3, 20); }, 60s))
+      << c.Shards().size() << " shards";
+
+  // A fourth node joins under writes: it gets a fair share and no write fails.
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      if (!c.Put(Key(i % kKeys), "w" + std::to_string(i)).ok()) ++failed;
+    }
+  });
+  c.StartNode(4);
+  const NodeId n4 = c.node_id(4);
+  auto fair = [&] {
+    if (!AllShardsHave(c, 3, 20)) return false;
+    auto per = ReplicasPerNode(c);
+    if (per.size() != 4) return false;
+    double total = 0;
+    for (auto& [n, k] : per) total += k;
+    const double mean = total / 4;
+    for (auto& [n, k] : per) {
+      if (std::abs(k - mean) > 0.2 * mean) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(PollUntil(fair, 90s))
+      << "node " << n4.value() << " holds " << ReplicasPerNode(c)[n4] << " replicas";
+  auto balanced_leaders = [&] {
+    std::map<NodeId, int> leaders;
+    auto shards = c.Shards();
+    for (const auto& s : shards) ++leaders[s.leader];
+    if (leaders.size() != 4) return false;
+    const double mean = static_cast<double>(shards.size()) / 4;
+    for (auto& [n, k] : leaders) {
+      if (std::abs(k - mean) > std::max(1.0, 0.2 * mean)) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(PollUntil(balanced_leaders, 60s)) << "leaders did not balance";
+  stop = true;
+  writer.join();
+  EXPECT_EQ(failed, 0);
+
+  // Node 4 dies: after max_node_down_time every shard is back to three replicas elsewhere.
+  c.StopNode(4);
+  const auto killed_at = std::chrono::steady_clock::now();
+  auto repaired = [&] {
+    if (!AllShardsHave(c, 3, 20)) return false;
+    for (const auto& s : c.Shards()) {
+      if (std::find(s.desc.voters.begin(), s.desc.voters.end(), n4) != s.desc.voters.end()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(PollUntil(repaired, 90s)) << "replicas on the dead node were not replaced";
+  EXPECT_GE(std::chrono::steady_clock::now() - killed_at, 3s)
+      << "replaced before max_node_down_time";
+  for (int k = 0; k < kKeys; k += 23) {
+    auto v = c.Get(Key(k));
+    ASSERT_TRUE(v.ok() && v->has_value()) << Key(k);
+  }
+}
+
+}  // namespace
+}  // namespace tessera::testing
