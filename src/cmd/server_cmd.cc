@@ -20,6 +20,8 @@ CLI::App* AddServerCommand(CLI::App* app, ServerFlags* f) {
                 "host:port for HTTP /metrics, /healthz and /status (default: none)");
   s->add_option("--initial-cluster", f->initial_cluster,
                 "Static bootstrap: id=host:port,... of every node of the cluster");
+  s->add_option("--pd", f->pd,
+                "PD members host:port,... (the cluster is then run by PD; --node-id optional)");
   s->add_option("--initial-shards", f->initial_shards,
                 "Static bootstrap: this many shards tiling the key space (default 1)");
   s->add_option("--engine", f->engine, "Store engine: rocksdb (default), lmdb or memory");
@@ -54,6 +56,7 @@ int RunServer(const ServerFlags& f) {
   if (!f.listen.empty()) c.listen = f.listen;
   if (!f.status_addr.empty()) c.status_addr = f.status_addr;
   if (!f.initial_cluster.empty()) c.initial_cluster = f.initial_cluster;
+  if (!f.pd.empty()) c.pd_endpoints = f.pd;
   if (f.initial_shards != 0) c.initial_shards = f.initial_shards;
   if (!f.engine.empty()) c.engine = f.engine;
   if (!f.log_level.empty()) c.log_level = f.log_level;

@@ -239,12 +239,32 @@ std::vector<RunningOperator> ClusterState::Operators() const {
   return out;
 }
 
+bool ClusterState::NeedsLostNodeLocked(const RunningOperator& r, int64_t now_ms) const {
+  for (size_t i = r.step; i < r.op.steps.size(); ++i) {
+    const Step& s = r.op.steps[i];
+    const bool needs_node = s.kind == Step::Kind::kAddLearner ||
+                            s.kind == Step::Kind::kPromoteLearner ||
+                            s.kind == Step::Kind::kTransferLeader;
+    if (!needs_node) continue;
+    auto n = nodes_.find(s.node);
+    if (n == nodes_.end() || n->second.state == NodeState::kTombstone ||
+        n->second.IsDown(now_ms, config_.node_disconnected_ms, leader_since_ms_)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t ClusterState::ExpireOperators(int64_t now_ms) {
   std::lock_guard l(mu_);
   size_t n = 0;
   for (auto it = operators_.begin(); it != operators_.end();) {
-    if (now_ms - it->second.step_started_ms > config_.operator_step_timeout_ms) {
-      Log().warn("PD: operator timed out on shard {}: {}", it->first.value(),
+    // A step that needs a node that went silent cannot finish: give the shard back to the
+    // schedulers now rather than at the timeout (the replica checker then repairs it).
+    const bool lost = NeedsLostNodeLocked(it->second, now_ms);
+    if (lost || now_ms - it->second.step_started_ms > config_.operator_step_timeout_ms) {
+      Log().warn("PD: operator {} on shard {}: {}",
+                 lost ? "cancelled (a node it needs is down)" : "timed out", it->first.value(),
                  it->second.op.Describe());
       it = operators_.erase(it);
       ++n;

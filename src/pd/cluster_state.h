@@ -67,7 +67,8 @@ class ClusterState {
   bool AddOperator(const Operator& op, int64_t now_ms);
   std::vector<RunningOperator> Operators() const;
   // Cancels operators whose current step is older than the timeout (a shard whose leader stopped
-  // reporting never gets a report to time it out by). Returns how many.
+  // reporting never gets a report to time it out by), and those with a step still to come that
+  // needs a node silent for node_disconnected_ms. Returns how many.
   size_t ExpireOperators(int64_t now_ms);
 
   ScheduleConfig config() const;
@@ -80,6 +81,7 @@ class ClusterState {
   // REQUIRES: mu_ held.
   void RemoveShardLocked(ShardId id);
   std::optional<Step> AdvanceOperatorLocked(const ShardInfo& now, int64_t now_ms);
+  bool NeedsLostNodeLocked(const RunningOperator& r, int64_t now_ms) const;
   std::vector<ShardId> OverlapsLocked(std::string_view start, std::string_view end) const;
 
   mutable std::mutex mu_;

@@ -293,6 +293,24 @@ Result<NodeId> PdCore::RegisterNode(NodeInfo node) {
     if (!id.ok()) return id.status();
     node.id = NodeId(*id);
   }
+  {
+    // A node started with an id of its own: the allocator must never hand that id out.
+    std::lock_guard l(mu_);
+    if (node.id.value() >= next_id_) {
+      const uint64_t end = std::max(node.id.value() + 1, id_end_);
+      if (end > id_end_) {
+        auto ok = store_->CompareAndSwap(
+            kIdKey,
+            id_key_present_ ? std::optional<std::string>(std::to_string(id_end_)) : std::nullopt,
+            std::to_string(end));
+        if (!ok.ok()) return ok.status();
+        if (!*ok) return Status::NotLeader("the id allocator moved: another PD member leads");
+        id_end_ = end;
+        id_key_present_ = true;
+      }
+      next_id_ = node.id.value() + 1;
+    }
+  }
   auto known = cluster_.GetNode(node.id);
   if (known && known->state == NodeState::kTombstone) {
     return Status::InvalidArgument("node " + std::to_string(node.id.value()) +

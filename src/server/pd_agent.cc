@@ -22,6 +22,25 @@ constexpr size_t kShardIdLowWater = 32;
 constexpr uint32_t kShardIdBatch = 128;
 // Heartbeats between two refreshes of the address book.
 constexpr int kAddressRefreshEvery = 5;
+// Shards estimated below this many keys are counted exactly (a bounded scan).
+constexpr uint64_t kExactCountKeys = 4096;
+
+// The engine's estimate for a shard's range, counted exactly when small: the estimate works in
+// whole data blocks, so a small range inside a file looks many times its size, and PD would split
+// a shard of a few keys again and again.
+Result<storage::RangeStats> ShardSize(storage::Engine* engine,
+                                      const multiraft::ShardDescriptor& d) {
+  auto est = engine->ApproximateRange(storage::Cf::kData, d.start_key, d.end_key);
+  if (!est.ok() || est->approximate_keys > kExactCountKeys) return est;
+  storage::RangeStats exact;
+  auto it = engine->NewIterator(storage::Cf::kData, storage::IterOptions{d.start_key, d.end_key});
+  for (it->Seek(d.start_key); it->Valid(); it->Next()) {
+    if (++exact.approximate_keys > 4 * kExactCountKeys) return est;  // the estimate was far off
+    exact.approximate_bytes += it->key().size() + it->value().size();
+  }
+  if (!it->status().ok()) return est;
+  return exact;
+}
 
 }  // namespace
 
@@ -199,8 +218,7 @@ void PdAgent::HeartbeatOnce() {
     rep.info.down_replicas = r.down_peers;
     rep.info.pending_replicas = r.pending_peers;
     rep.term = r.term;
-    if (auto st = engine->ApproximateRange(storage::Cf::kData, r.desc.start_key, r.desc.end_key);
-        st.ok()) {
+    if (auto st = ShardSize(engine, r.desc); st.ok()) {
       rep.info.stats.approximate_size_bytes = st->approximate_bytes;
       rep.info.stats.approximate_keys = st->approximate_keys;
     }
