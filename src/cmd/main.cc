@@ -1,8 +1,8 @@
 // The one `tessera` binary: server | pd | ctl | playground | bench.
 //
 // `server` runs a node, `pd` a placement driver member, `ctl` runs key-value and admin commands;
-// playground and bench are registered so
-// that their flags have a home, and each says plainly that it is not built yet (exit code 2).
+// playground and bench are registered so that their flags have a home, and each says plainly that
+// it is not built yet (exit code 2).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>

@@ -80,5 +80,25 @@ TEST(ServerConfig, RefusesBadInputWithClearErrors) {
   EXPECT_FALSE(ParseServerConfig("[shard]\nsplit_keyz = 1\n").ok());
 }
 
+TEST(ServerConfigTest, PdSettings) {
+  auto parsed = ParseServerConfig(
+      "data_dir = \"/tmp/x\"\npd_endpoints = \"127.0.0.1:1,127.0.0.1:2\"\npd_heartbeat_ms = 200\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->pd_endpoints, "127.0.0.1:1,127.0.0.1:2");
+  EXPECT_EQ(parsed->pd_heartbeat_ms, 200);
+  EXPECT_TRUE(parsed->Validate().ok());  // with PD the node id may come from PD
+  ServerConfig c = *parsed;
+  c.initial_cluster = "1=a:1";  // PD bootstraps: a static cluster list contradicts it
+  c.node_id = NodeId(1);
+  EXPECT_TRUE(c.Validate().Is(Status::Code::kInvalidArgument));
+  c.initial_cluster.clear();
+  c.pd_heartbeat_ms = 5;
+  EXPECT_TRUE(c.Validate().Is(Status::Code::kInvalidArgument));
+  c.pd_heartbeat_ms = 1000;
+  c.data_dir.clear();  // the node's identity is kept there
+  c.engine = "memory";
+  EXPECT_TRUE(c.Validate().Is(Status::Code::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace tessera::server

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -31,6 +32,28 @@ bool AllShardsHave(PdTestCluster& c, size_t n, size_t min_shards = 1) {
     if (s.desc.voters.size() != n || !s.desc.learners.empty() || !s.leader) return false;
   }
   return true;
+}
+
+// Options for a cluster that splits by key count (at `max_shard_keys`) and never merges.
+PdClusterOptions SplitByKeys(uint64_t max_shard_keys,
+                             std::function<void(pd::ScheduleConfig&)> more) {
+  PdClusterOptions o;
+  o.tune_pd = [=](pd::PdServerConfig& c) {
+    c.pd.schedule.max_shard_keys = max_shard_keys;
+    c.pd.schedule.max_shard_size_bytes = 1 << 30;
+    c.pd.schedule.enable_merge = false;
+    more(c.pd.schedule);
+  };
+  return o;
+}
+
+// Writes keys 0..n-1 in an order spread over the key space (every shard keeps growing).
+void WriteSpread(PdTestCluster& c, int n) {
+  for (int i = 0; i < n; ++i) {
+    const int k = (i * 7919) % n;
+    Status s = c.Put(Key(k), "v" + std::to_string(k));
+    ASSERT_TRUE(s.ok()) << "put " << k << ": " << s.ToString();
+  }
 }
 
 // Replicas (voters) per node id over PD's shards.
@@ -70,22 +93,10 @@ TEST(PdClusterTest, FirstNodeBootstrapsAndEveryShardReachesThreeReplicas) {
 }
 
 TEST(PdClusterTest, OneShardGrowsToSixtyFourShardsUnderWritesAndLosesNothing) {
-  PdClusterOptions o;
-  o.tune_pd = [](pd::PdServerConfig& c) {
-    c.pd.schedule.max_shard_keys = 40;
-    c.pd.schedule.max_shard_size_bytes = 1 << 30;
-    c.pd.schedule.enable_merge = false;
-    c.pd.schedule.max_operators_per_kind = 16;
-  };
-  PdTestCluster c(o);
+  PdTestCluster c(SplitByKeys(40, [](pd::ScheduleConfig& s) { s.max_operators_per_kind = 16; }));
   ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
   constexpr int kKeys = 64 * 60;
-  for (int i = 0; i < kKeys; ++i) {
-    // Spread over the key space so that every shard keeps growing.
-    const int k = (i * 7919) % kKeys;
-    Status s = c.Put(Key(k), "v" + std::to_string(k));
-    ASSERT_TRUE(s.ok()) << "put " << k << ": " << s.ToString();
-  }
+  WriteSpread(c, kKeys);
   ASSERT_TRUE(PollUntil([&] { return c.Shards().size() >= 64; }, 60s))
       << "only " << c.Shards().size() << " shards";
   // The shards tile the key space.
@@ -145,20 +156,10 @@ TEST(PdClusterTest, PdLeaderFailoverKeepsTimestampsMonotonicAndClientsWorking) {
 }
 
 TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) {
-  PdClusterOptions o;
-  o.tune_pd = [](pd::PdServerConfig& c) {
-    c.pd.schedule.max_shard_keys = 30;
-    c.pd.schedule.max_shard_size_bytes = 1 << 30;
-    c.pd.schedule.enable_merge = false;
-    c.pd.schedule.max_node_down_time_ms = 3000;
-  };
-  PdTestCluster c(o);
+  PdTestCluster c(SplitByKeys(30, [](pd::ScheduleConfig& s) { s.max_node_down_time_ms = 3000; }));
   ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
   constexpr int kKeys = 720;
-  for (int i = 0; i < kKeys; ++i) {
-    const int k = (i * 7919) % kKeys;
-    ASSERT_TRUE(c.Put(Key(k), "v").ok());
-  }
+  WriteSpread(c, kKeys);
   ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3, 20); }, 60s))
       << c.Shards().size() << " shards";
 
