@@ -24,7 +24,7 @@ bool Newer(const Epoch& a, const Epoch& b) {
 
 void ClusterState::Load(std::vector<NodeInfo> nodes, std::vector<ShardDescriptor> shards,
                         ScheduleConfig config, int64_t now_ms) {
-  std::lock_guard l(mu_);
+  std::unique_lock l(mu_);
   config_ = config;
   leader_since_ms_ = now_ms;
   nodes_.clear();
@@ -46,17 +46,22 @@ void ClusterState::Load(std::vector<NodeInfo> nodes, std::vector<ShardDescriptor
     shards_[d.id] = info;
     by_start_[d.start_key] = d.id;
   }
+  l.unlock();
+  Changed();
 }
 
 void ClusterState::PutNode(const NodeInfo& node) {
-  std::lock_guard l(mu_);
-  auto it = nodes_.find(node.id);
-  if (it == nodes_.end()) {
-    nodes_[node.id] = node;
-    return;
+  {
+    std::lock_guard l(mu_);
+    auto it = nodes_.find(node.id);
+    if (it == nodes_.end()) {
+      nodes_[node.id] = node;
+    } else {
+      it->second.address = node.address;
+      it->second.state = node.state;
+    }
   }
-  it->second.address = node.address;
-  it->second.state = node.state;
+  Changed();
 }
 
 std::optional<NodeInfo> ClusterState::GetNode(NodeId id) const {
@@ -83,10 +88,13 @@ Result<NodeState> ClusterState::NodeHeartbeat(NodeId id, const NodeStats& stats,
 }
 
 Status ClusterState::SetNodeState(NodeId id, NodeState state) {
-  std::lock_guard l(mu_);
-  auto it = nodes_.find(id);
-  if (it == nodes_.end()) return Status::NotFound("node " + std::to_string(id.value()));
-  it->second.state = state;
+  {
+    std::lock_guard l(mu_);
+    auto it = nodes_.find(id);
+    if (it == nodes_.end()) return Status::NotFound("node " + std::to_string(id.value()));
+    it->second.state = state;
+  }
+  Changed();
   return Status::OK();
 }
 
@@ -115,11 +123,18 @@ void ClusterState::RemoveShardLocked(ShardId id) {
 
 ClusterState::ReportOutcome ClusterState::HandleShardReport(const ShardInfo& report,
                                                             int64_t now_ms) {
-  std::lock_guard l(mu_);
+  std::unique_lock l(mu_);
   ReportOutcome out;
   const ShardDescriptor& d = report.desc;
   auto known = shards_.find(d.id);
   if (known != shards_.end() && Newer(known->second.desc.epoch, d.epoch)) {
+    out.stale = true;
+    return out;
+  }
+  // At the same epoch, a leader of an older term (deposed, its report delayed) is stale too:
+  // accepting it would move the shard's leader back in PD's picture.
+  if (known != shards_.end() && known->second.desc.epoch == d.epoch &&
+      report.term < known->second.term) {
     out.stale = true;
     return out;
   }
@@ -138,6 +153,10 @@ ClusterState::ReportOutcome ClusterState::HandleShardReport(const ShardInfo& rep
     out.removed.push_back(o);
   }
   const bool changed = known == shards_.end() || !(known->second.desc == d);
+  // (`known` is dereferenced only when it was found: `changed` is true otherwise.)
+  bool visible = changed || !overlapped.empty() || known->second.leader != report.leader ||
+                 known->second.down_replicas != report.down_replicas ||
+                 known->second.pending_replicas != report.pending_replicas;
   if (known != shards_.end() && known->second.desc.start_key != d.start_key) {
     auto b = by_start_.find(known->second.desc.start_key);
     if (b != by_start_.end() && b->second == d.id) by_start_.erase(b);
@@ -147,7 +166,15 @@ ClusterState::ReportOutcome ClusterState::HandleShardReport(const ShardInfo& rep
   s.last_heartbeat_ms = now_ms;
   by_start_[d.start_key] = d.id;
   if (changed) out.persist.push_back(d);
+  const auto op = operators_.find(d.id);
+  const size_t step_before = op == operators_.end() ? 0 : op->second.step;
   out.command = AdvanceOperatorLocked(s, now_ms);
+  if (op != operators_.end()) {
+    const auto after = operators_.find(d.id);
+    visible = visible || after == operators_.end() || after->second.step != step_before;
+  }
+  l.unlock();
+  if (visible) Changed();
   return out;
 }
 
@@ -218,7 +245,7 @@ size_t ClusterState::shard_count() const {
 }
 
 bool ClusterState::AddOperator(const Operator& op, int64_t now_ms) {
-  std::lock_guard l(mu_);
+  std::unique_lock l(mu_);
   auto s = shards_.find(op.shard);
   if (s == shards_.end() || operators_.count(op.shard) != 0 || op.steps.empty()) return false;
   if (!(s->second.desc.epoch == op.epoch)) return false;
@@ -229,6 +256,8 @@ bool ClusterState::AddOperator(const Operator& op, int64_t now_ms) {
   r.step_started_ms = now_ms;
   operators_[op.shard] = std::move(r);
   Log().info("PD: operator created on shard {}: {}", op.shard.value(), op.Describe());
+  l.unlock();
+  Changed();
   return true;
 }
 
@@ -256,7 +285,7 @@ bool ClusterState::NeedsLostNodeLocked(const RunningOperator& r, int64_t now_ms)
 }
 
 size_t ClusterState::ExpireOperators(int64_t now_ms) {
-  std::lock_guard l(mu_);
+  std::unique_lock l(mu_);
   size_t n = 0;
   for (auto it = operators_.begin(); it != operators_.end();) {
     // A step that needs a node that went silent cannot finish: give the shard back to the
@@ -272,6 +301,8 @@ size_t ClusterState::ExpireOperators(int64_t now_ms) {
       ++it;
     }
   }
+  l.unlock();
+  if (n > 0) Changed();
   return n;
 }
 
@@ -281,8 +312,11 @@ ScheduleConfig ClusterState::config() const {
 }
 
 void ClusterState::SetConfig(const ScheduleConfig& config) {
-  std::lock_guard l(mu_);
-  config_ = config;
+  {
+    std::lock_guard l(mu_);
+    config_ = config;
+  }
+  Changed();
 }
 
 ClusterView ClusterState::View(int64_t now_ms) const {
@@ -296,9 +330,23 @@ ClusterView ClusterState::View(int64_t now_ms) const {
   for (const auto& [id, r] : operators_) {
     v.busy_shards.push_back(id);
     ++v.kinds_in_flight[r.op.kind];
+    const NodeId leader = shards_.at(id).leader;
     for (size_t i = r.step; i < r.op.steps.size(); ++i) {
-      if (r.op.steps[i].kind == Step::Kind::kAddLearner)
-        ++v.snapshots_in_flight[r.op.steps[i].node];
+      const Step& s = r.op.steps[i];
+      switch (s.kind) {
+        case Step::Kind::kAddLearner:
+          ++v.snapshots_in_flight[s.node];
+          v.replicas_arriving[s.node].push_back(id);
+          break;
+        case Step::Kind::kRemoveReplica:
+          v.replicas_leaving[s.node].push_back(id);
+          break;
+        case Step::Kind::kTransferLeader:
+          if (s.node != leader) v.leaders_in_flight[id] = s.node;  // the last transfer wins
+          break;
+        default:
+          break;
+      }
     }
   }
   return v;

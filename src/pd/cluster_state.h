@@ -4,13 +4,15 @@
 //
 // Shard reports follow one rule (as in TiKV's PD): between descriptors of overlapping ranges the
 // one with the larger version wins, and between descriptors of the same shard the one with the
-// larger (version, conf_version) wins. A stale report changes nothing. A report that wins removes
+// larger (version, conf_version) wins; at the same epoch, the report of the larger Raft term
+// wins. A stale report changes nothing. A report that wins removes
 // the shards it overlaps (a split's halves replace the old range; a merge's target swallows its
 // source); the caller persists what changed.
 //
 // Thread-safe: one mutex guards everything.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -39,6 +41,12 @@ class ClusterState {
     std::vector<ShardId> removed;          // records to delete (overlapped by a newer range)
     std::optional<Step> command;           // the current step of the shard's operator
   };
+
+  // `listener` is called, with no lock held, after anything a reader sees changed: a node's
+  // record, a shard's range, epoch, leader or down and pending replicas, an operator started,
+  // advanced or ended, the configuration (not the statistics heartbeats carry). Set it before
+  // any other call. Tests wait on it instead of polling.
+  void SetChangeListener(std::function<void()> listener) { listener_ = std::move(listener); }
 
   // Replaces everything (a new leader loading the metadata store). `shards` may overlap (records
   // written by an older leader): the rule above sorts them out.
@@ -78,12 +86,16 @@ class ClusterState {
   ClusterView View(int64_t now_ms) const;
 
  private:
+  void Changed() const {
+    if (listener_) listener_();
+  }
   // REQUIRES: mu_ held.
   void RemoveShardLocked(ShardId id);
   std::optional<Step> AdvanceOperatorLocked(const ShardInfo& now, int64_t now_ms);
   bool NeedsLostNodeLocked(const RunningOperator& r, int64_t now_ms) const;
   std::vector<ShardId> OverlapsLocked(std::string_view start, std::string_view end) const;
 
+  std::function<void()> listener_;
   mutable std::mutex mu_;
   ScheduleConfig config_;
   int64_t leader_since_ms_ = 0;

@@ -46,6 +46,13 @@ const NodeInfo* ClusterView::FindNode(NodeId id) const {
   return it != nodes.end() && it->id == id ? &*it : nullptr;
 }
 
+const ShardInfo* ClusterView::FindShard(ShardId id) const {
+  for (const ShardInfo& s : shards) {
+    if (s.desc.id == id) return &s;
+  }
+  return nullptr;
+}
+
 bool ClusterView::IsBusy(ShardId shard) const {
   return std::find(busy_shards.begin(), busy_shards.end(), shard) != busy_shards.end();
 }

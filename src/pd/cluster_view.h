@@ -62,7 +62,8 @@ struct ShardStats {
 
 struct ShardInfo {
   ShardDescriptor desc;
-  NodeId leader;  // none when no heartbeat came since PD's leader took over
+  NodeId leader;      // none when no heartbeat came since PD's leader took over
+  uint64_t term = 0;  // the leader's Raft term in its last report (0: none yet)
   // Replicas the leader has not heard from recently, and learners or voters still catching up
   // (being sent a snapshot, far behind). Both are subsets of desc.voters + desc.learners.
   std::vector<NodeId> down_replicas;
@@ -100,9 +101,11 @@ struct ScheduleConfig {
   // Balance: act when a node is more than this fraction off the mean (replica count weighted by
   // size for replicas, leader count for leaders). Default: 0.05.
   double balance_tolerance = 0.05;
-  // Hot-shard scheduling: a node is hot when its load is above this multiple of the mean.
-  // Default: 1.5.
+  // Hot-shard scheduling: a node is hot when its load is above this multiple of the mean
+  // (default: 1.5) ...
   double hot_node_ratio = 1.5;
+  // ... and when that load is at least this many ops/s (below it, load is noise). Default: 1000.
+  double hot_node_min_ops_per_sec = 1000;
   // Bounds on concurrent operators: in total, adding replicas (a snapshot) to one node, and per
   // scheduler kind (the "limit" of each). Defaults: 64, 4, 8.
   uint32_t max_operators = 64;
@@ -136,10 +139,18 @@ struct ClusterView {
   std::vector<ShardId> busy_shards;
   std::map<NodeId, uint32_t> snapshots_in_flight;
   std::map<std::string, uint32_t> kinds_in_flight;
+  // What the operators in flight will have changed once they finish: the node each shard's
+  // leadership is moving to, and per node the shards gaining or losing a replica there. The
+  // balancers count these moves as made: a move planned while another is under way must not
+  // overshoot (PD plans every schedule interval, sooner than a transfer or a snapshot ends).
+  std::map<ShardId, NodeId> leaders_in_flight;
+  std::map<NodeId, std::vector<ShardId>> replicas_arriving, replicas_leaving;
 
   // Null when PD has no record of the node. REQUIRES: IsWellFormed() (binary search).
   const NodeInfo* FindNode(NodeId id) const;
   bool IsBusy(ShardId shard) const;
+  // Null when the view holds no such shard (a linear search).
+  const ShardInfo* FindShard(ShardId id) const;
   // Silent for max_node_down_time_ms: its replicas are to be replaced.
   bool IsNodeDown(const NodeInfo& n) const;
   // Not a tombstone and heard from within node_disconnected_ms (draining nodes included): its

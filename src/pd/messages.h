@@ -10,12 +10,6 @@
 
 namespace tessera::pd {
 
-// One shard leader's report (ShardInfo plus the leader's Raft term).
-struct ShardReport {
-  ShardInfo info;
-  uint64_t term = 0;
-};
-
 // A step for a node to carry out on a shard it leads (at the epoch PD saw).
 struct ShardCommand {
   ShardId shard;

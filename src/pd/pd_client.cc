@@ -148,11 +148,14 @@ Result<std::vector<std::pair<NodeId, std::string>>> PdClient::Members(NodeId* le
   return out;
 }
 
-Result<bool> PdClient::IsBootstrapped() {
+Result<std::optional<ShardDescriptor>> PdClient::FirstShard() {
   v1::IsBootstrappedRequest req;
   v1::IsBootstrappedResponse resp;
   TESSERA_RETURN_IF_ERROR(Call(&v1::Pd::Stub::IsBootstrapped, req, &resp));
-  return resp.bootstrapped();
+  if (!resp.bootstrapped()) return std::optional<ShardDescriptor>();
+  auto d = server::DecodeShardDescriptor(resp.first_shard());
+  if (!d.ok()) return Status::Corruption("PD's first shard: " + d.status().ToString());
+  return std::optional<ShardDescriptor>(*d);
 }
 
 Status PdClient::Bootstrap(const NodeInfo& node, const ShardDescriptor& shard,
@@ -201,8 +204,8 @@ Result<NodeState> PdClient::NodeHeartbeat(NodeId id, const NodeStats& stats) {
   return FromProto(resp.state());
 }
 
-Result<std::vector<ShardCommand>> PdClient::ShardHeartbeat(
-    NodeId id, const std::vector<ShardReport>& reports) {
+Result<std::vector<ShardCommand>> PdClient::ShardHeartbeat(NodeId id,
+                                                           const std::vector<ShardInfo>& reports) {
   v1::ShardHeartbeatRequest req;
   req.set_node_id(id.value());
   for (const auto& r : reports) ToProto(r, req.add_shards());

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,8 @@ class PdClient {
   // The members and the leader (from any member; no retry beyond one pass over the endpoints).
   Result<std::vector<std::pair<NodeId, std::string>>> Members(NodeId* leader = nullptr);
 
-  Result<bool> IsBootstrapped();
+  // The shard the cluster was bootstrapped with; nullopt when it is not bootstrapped yet.
+  Result<std::optional<ShardDescriptor>> FirstShard();
   // AlreadyExists with `*existing` set when another shard bootstrapped the cluster.
   Status Bootstrap(const NodeInfo& node, const ShardDescriptor& shard,
                    ShardDescriptor* existing = nullptr);
@@ -64,7 +66,7 @@ class PdClient {
   Result<NodeId> RegisterNode(NodeId id, const std::string& address);
   Result<NodeState> NodeHeartbeat(NodeId id, const NodeStats& stats);
   Result<std::vector<ShardCommand>> ShardHeartbeat(NodeId id,
-                                                   const std::vector<ShardReport>& reports);
+                                                   const std::vector<ShardInfo>& reports);
   Result<ShardInfo> GetShardByKey(const std::string& key);
   Result<ShardInfo> GetShardById(ShardId id);
   Result<std::vector<ShardInfo>> ScanShards(const std::string& start, const std::string& end,

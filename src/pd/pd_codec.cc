@@ -163,25 +163,25 @@ Result<NodeInfo> FromProto(const v1::PdNode& n) {
   return o;
 }
 
-void ToProto(const ShardReport& r, v1::ShardReport* out) {
-  server::EncodeShardDescriptor(r.info.desc, out->mutable_shard());
-  out->set_leader_node_id(r.info.leader.value());
+void ToProto(const ShardInfo& r, v1::ShardReport* out) {
+  server::EncodeShardDescriptor(r.desc, out->mutable_shard());
+  out->set_leader_node_id(r.leader.value());
   out->set_term(r.term);
-  for (NodeId n : r.info.down_replicas) out->add_down_replicas(n.value());
-  for (NodeId n : r.info.pending_replicas) out->add_pending_replicas(n.value());
-  ToProto(r.info.stats, out->mutable_stats());
+  for (NodeId n : r.down_replicas) out->add_down_replicas(n.value());
+  for (NodeId n : r.pending_replicas) out->add_pending_replicas(n.value());
+  ToProto(r.stats, out->mutable_stats());
 }
 
-Result<ShardReport> FromProto(const v1::ShardReport& r) {
-  ShardReport o;
+Result<ShardInfo> ReportFromProto(const v1::ShardReport& r) {
+  ShardInfo o;
   auto d = server::DecodeShardDescriptor(r.shard());
   if (!d.ok()) return d.status();
-  o.info.desc = std::move(d).value();
-  o.info.leader = NodeId(r.leader_node_id());
-  o.info.down_replicas = Ids(r.down_replicas());
-  o.info.pending_replicas = Ids(r.pending_replicas());
-  o.info.stats = FromProto(r.stats());
+  o.desc = std::move(d).value();
+  o.leader = NodeId(r.leader_node_id());
   o.term = r.term();
+  o.down_replicas = Ids(r.down_replicas());
+  o.pending_replicas = Ids(r.pending_replicas());
+  o.stats = FromProto(r.stats());
   return o;
 }
 

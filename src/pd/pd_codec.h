@@ -1,5 +1,5 @@
-// Conversions between proto/pd.proto and PD's C++ types (cluster_view.h, operator.h, pd_core.h
-// for ShardReport). Decoders validate and never crash on malformed input.
+// Conversions between proto/pd.proto and PD's C++ types (cluster_view.h, operator.h,
+// messages.h; a shard report is a ShardInfo). Decoders validate and never crash on malformed input.
 #pragma once
 
 #include "common/result.h"
@@ -27,8 +27,8 @@ Epoch FromProto(const v1::ShardEpoch& e);
 // PdNode's age and down fields are PD's answer (GetNodes), not part of NodeInfo.
 void ToProto(const NodeInfo& n, v1::PdNode* out);
 Result<NodeInfo> FromProto(const v1::PdNode& n);
-void ToProto(const ShardReport& r, v1::ShardReport* out);
-Result<ShardReport> FromProto(const v1::ShardReport& r);
+void ToProto(const ShardInfo& r, v1::ShardReport* out);
+Result<ShardInfo> ReportFromProto(const v1::ShardReport& r);
 void ToProto(const ShardCommand& c, v1::ShardCommand* out);
 Result<ShardCommand> FromProto(const v1::ShardCommand& c);
 void ToProto(const AdminRequest& a, v1::AdminOperatorRequest* out);

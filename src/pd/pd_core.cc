@@ -88,12 +88,19 @@ Status PdCore::RequireLeader() const {
   return Status::OK();
 }
 
+void PdCore::SetChangeListener(std::function<void()> listener) {
+  listener_ = listener;
+  cluster_.SetChangeListener(std::move(listener));
+}
+
 void PdCore::DropSession(const char* why) {
-  std::lock_guard l(mu_);
-  if (leader_)
+  {
+    std::lock_guard l(mu_);
+    if (!leader_) return;
     Log().info("PD member {}: leaving the leader's session ({})", opts_.member_id.value(), why);
-  leader_ = false;
-  ++session_generation_;
+    leader_ = false;
+  }
+  if (listener_) listener_();
 }
 
 bool PdCore::CheckLeadership() {
@@ -112,20 +119,24 @@ bool PdCore::CheckLeadership() {
       std::to_string(opts_.member_id.value()) + ":" + std::to_string(random_.Next64());
   auto swapped = store_->CompareAndSwap(kSessionKey, *v, nonce);
   if (!swapped.ok() || !*swapped) return false;
-  std::lock_guard l(mu_);
-  nonce_ = nonce;
-  if (Status s = LoadLocked(); !s.ok()) {
+  // Requests are refused (leader_ is false) until everything is loaded.
+  if (Status s = Load(); !s.ok()) {
     Log().warn("PD member {}: cannot load the metadata: {}", opts_.member_id.value(), s.ToString());
     return false;
   }
-  leader_ = true;
-  ++session_generation_;
-  Log().info("PD member {}: now PD's leader (cluster {}, {} nodes, {} shards)",
-             opts_.member_id.value(), cluster_id_, cluster_.Nodes().size(), cluster_.shard_count());
+  {
+    std::lock_guard l(mu_);
+    nonce_ = nonce;
+    leader_ = true;
+    Log().info("PD member {}: now PD's leader (cluster {}, {} nodes, {} shards)",
+               opts_.member_id.value(), cluster_id_, cluster_.Nodes().size(),
+               cluster_.shard_count());
+  }
+  if (listener_) listener_();
   return true;
 }
 
-Status PdCore::LoadLocked() {
+Status PdCore::Load() {
   // The cluster id: made once, by the first leader.
   auto cid = store_->Get(kClusterIdKey);
   if (!cid.ok()) return cid.status();
@@ -136,21 +147,22 @@ Status PdCore::LoadLocked() {
     cid = store_->Get(kClusterIdKey);
     if (!cid.ok()) return cid.status();
   }
-  auto id = ParseDecimal(*cid);
-  if (!id.ok()) return id.status();
-  cluster_id_ = *id;
+  auto cluster_id = ParseDecimal(*cid);
+  if (!cluster_id.ok()) return cluster_id.status();
 
   auto boot = store_->Get(kBootstrapKey);
   if (!boot.ok()) return boot.status();
-  bootstrapped_ = boot->has_value();
+  std::optional<ShardDescriptor> first;
+  if (*boot) {
+    auto d = multiraft::DecodeShardDescriptor(**boot);
+    if (!d.ok()) return d.status();
+    first = *d;
+  }
 
   auto ids = store_->Get(kIdKey);
   if (!ids.ok()) return ids.status();
   auto id_end = ParseDecimal(*ids);
   if (!id_end.ok()) return id_end.status();
-  // Ids are never reused: start past everything any leader reserved.
-  next_id_ = id_end_ = std::max<uint64_t>(*id_end, 1);
-  id_key_present_ = ids->has_value();
 
   ScheduleConfig config = opts_.schedule;
   auto sc = store_->Get(kScheduleKey);
@@ -177,69 +189,71 @@ Status PdCore::LoadLocked() {
     if (!d.ok()) return d.status();
     shards.push_back(*d);
   }
-  if (shards.empty() && *boot) {
-    // Bootstrapped, but the first shard's record was not written yet.
-    auto d = multiraft::DecodeShardDescriptor(**boot);
-    if (!d.ok()) return d.status();
-    shards.push_back(*d);
-  }
-  cluster_.Load(std::move(nodes), std::move(shards), config, NowMs());
+  // Bootstrapped, but the first shard's record was not written yet.
+  if (shards.empty() && first) shards.push_back(*first);
 
   // The timestamp window: past everything handed out before.
   auto tw = store_->Get(kTsoKey);
   if (!tw.ok()) return tw.status();
   auto saved = ParseDecimal(*tw);
   if (!saved.ok()) return saved.status();
-  std::lock_guard tl(tso_mu_);
-  const int64_t end = tso_.Start(WallMs(), static_cast<int64_t>(*saved), opts_.tso_window_ms);
-  auto ok = store_->CompareAndSwap(kTsoKey, *tw, std::to_string(end));
-  if (!ok.ok()) return ok.status();
-  if (!*ok) return Status::Aborted("the timestamp window moved under a new session");
-  tso_.Persisted(end);
+  {
+    std::lock_guard tl(tso_mu_);
+    const int64_t end = tso_.Start(WallMs(), static_cast<int64_t>(*saved), opts_.tso_window_ms);
+    auto ok = store_->CompareAndSwap(kTsoKey, *tw, std::to_string(end));
+    if (!ok.ok()) return ok.status();
+    if (!*ok) return Status::Aborted("the timestamp window moved under a new session");
+    tso_.Persisted(end);
+  }
+
+  cluster_.Load(std::move(nodes), std::move(shards), config, NowMs());
+  {
+    // Ids are never reused: start past everything any leader reserved.
+    std::lock_guard il(id_mu_);
+    next_id_ = id_end_ = std::max<uint64_t>(*id_end, 1);
+    id_key_present_ = ids->has_value();
+  }
+  std::lock_guard l(mu_);
+  cluster_id_ = *cluster_id;
+  first_shard_ = std::move(first);
   return Status::OK();
 }
 
-Result<bool> PdCore::IsBootstrapped() {
-  TESSERA_RETURN_IF_ERROR(RequireLeader());
+Result<std::optional<ShardDescriptor>> PdCore::FirstShard() {
   std::lock_guard l(mu_);
-  return bootstrapped_;
+  if (!leader_) return Status::NotLeader("not PD's leader");
+  return first_shard_;
+}
+
+Status PdCore::AnswerBootstrapped(const ShardDescriptor& first, const std::string& encoded,
+                                  ShardDescriptor* existing) {
+  if (multiraft::EncodeShardDescriptor(first) == encoded) return Status::OK();  // our own retry
+  if (existing != nullptr) *existing = first;
+  return Status::AlreadyExists("the cluster is already bootstrapped");
 }
 
 Status PdCore::Bootstrap(const NodeInfo& node, const ShardDescriptor& shard,
                          ShardDescriptor* existing) {
-  TESSERA_RETURN_IF_ERROR(RequireLeader());
-  bool bootstrapped = false;
-  {
-    std::lock_guard l(mu_);
-    bootstrapped = bootstrapped_;
-  }
-  if (bootstrapped && !(shard.id && shard.voters == std::vector<NodeId>{node.id})) {
-    auto cur = store_->Get(kBootstrapKey);
-    if (!cur.ok()) return cur.status();
-    if (*cur && existing != nullptr) {
-      auto d = multiraft::DecodeShardDescriptor(**cur);
-      if (d.ok()) *existing = *d;
-    }
-    return Status::AlreadyExists("the cluster is already bootstrapped");
-  }
+  auto first = FirstShard();
+  if (!first.ok()) return first.status();
+  const std::string encoded = multiraft::EncodeShardDescriptor(shard);
+  if (*first) return AnswerBootstrapped(**first, encoded, existing);
   if (!node.id || shard.voters != std::vector<NodeId>{node.id} || !shard.learners.empty() ||
       !shard.start_key.empty() || !shard.end_key.empty() || !shard.id) {
     return Status::InvalidArgument(
         "bootstrap: the first shard covers every key with the bootstrapping node as its only "
         "voter");
   }
-  const std::string encoded = multiraft::EncodeShardDescriptor(shard);
   auto swapped = store_->CompareAndSwap(kBootstrapKey, std::nullopt, encoded);
   if (!swapped.ok()) return swapped.status();
   if (!*swapped) {
+    // Another node's bootstrap, answered meanwhile by this same session.
     auto cur = store_->Get(kBootstrapKey);
     if (!cur.ok()) return cur.status();
-    if (*cur && **cur == encoded) return Status::OK();  // a retry of our own bootstrap
-    if (*cur) {
-      auto d = multiraft::DecodeShardDescriptor(**cur);
-      if (d.ok() && existing != nullptr) *existing = *d;
-    }
-    return Status::AlreadyExists("the cluster is already bootstrapped");
+    if (!*cur) return Status::Aborted("bootstrap: the record vanished; retry");
+    auto d = multiraft::DecodeShardDescriptor(**cur);
+    if (!d.ok()) return d.status();
+    return AnswerBootstrapped(*d, encoded, existing);
   }
   TESSERA_RETURN_IF_ERROR(PersistNode(node));
   TESSERA_RETURN_IF_ERROR(store_->Write({{IdKey(kShardPrefix, shard.id.value()), encoded}}, {}));
@@ -250,34 +264,44 @@ Status PdCore::Bootstrap(const NodeInfo& node, const ShardDescriptor& shard,
   cluster_.HandleShardReport(info, NowMs());
   {
     std::lock_guard l(mu_);
-    bootstrapped_ = true;
+    first_shard_ = shard;
   }
   Log().info("PD: cluster bootstrapped by node {} with {}", node.id.value(), DescribeShard(shard));
   return Status::OK();
 }
 
+Status PdCore::ReserveIdsBelowLocked(uint64_t end) {
+  if (end <= id_end_) return Status::OK();
+  auto ok = store_->CompareAndSwap(
+      kIdKey, id_key_present_ ? std::optional<std::string>(std::to_string(id_end_)) : std::nullopt,
+      std::to_string(end));
+  if (!ok.ok()) return ok.status();
+  if (!*ok) {
+    // Only a leader of a newer session moves the allocator: ours is over.
+    return Status::NotLeader("the id allocator moved: another PD member leads");
+  }
+  id_end_ = end;
+  id_key_present_ = true;
+  return Status::OK();
+}
+
 Result<uint64_t> PdCore::AllocIds(uint64_t count) {
   if (count == 0 || count > 10000) return Status::InvalidArgument("id count must be 1..10000");
-  std::lock_guard l(mu_);
-  if (!leader_) return Status::NotLeader("not PD's leader");
-  if (next_id_ + count > id_end_) {
-    const uint64_t end = std::max(next_id_ + count, id_end_ + opts_.id_batch);
-    auto ok = store_->CompareAndSwap(
-        kIdKey,
-        id_key_present_ ? std::optional<std::string>(std::to_string(id_end_)) : std::nullopt,
-        std::to_string(end));
-    if (!ok.ok()) return ok.status();
-    if (!*ok) {
-      // Only a leader of a newer session moves the allocator: ours is over.
-      leader_ = false;
-      ++session_generation_;
-      return Status::NotLeader("the id allocator moved: another PD member leads");
+  TESSERA_RETURN_IF_ERROR(RequireLeader());
+  Status st;
+  uint64_t first = 0;
+  {
+    std::lock_guard l(id_mu_);
+    if (next_id_ + count > id_end_) {
+      st = ReserveIdsBelowLocked(std::max(next_id_ + count, id_end_ + opts_.id_batch));
     }
-    id_end_ = end;
-    id_key_present_ = true;
+    if (st.ok()) {
+      first = next_id_;
+      next_id_ += count;
+    }
   }
-  const uint64_t first = next_id_;
-  next_id_ += count;
+  if (st.Is(Status::Code::kNotLeader)) DropSession("the id allocator moved");
+  if (!st.ok()) return st;
   return first;
 }
 
@@ -292,24 +316,18 @@ Result<NodeId> PdCore::RegisterNode(NodeInfo node) {
     auto id = AllocIds(1);
     if (!id.ok()) return id.status();
     node.id = NodeId(*id);
-  }
-  {
+  } else {
     // A node started with an id of its own: the allocator must never hand that id out.
-    std::lock_guard l(mu_);
-    if (node.id.value() >= next_id_) {
-      const uint64_t end = std::max(node.id.value() + 1, id_end_);
-      if (end > id_end_) {
-        auto ok = store_->CompareAndSwap(
-            kIdKey,
-            id_key_present_ ? std::optional<std::string>(std::to_string(id_end_)) : std::nullopt,
-            std::to_string(end));
-        if (!ok.ok()) return ok.status();
-        if (!*ok) return Status::NotLeader("the id allocator moved: another PD member leads");
-        id_end_ = end;
-        id_key_present_ = true;
+    Status st;
+    {
+      std::lock_guard l(id_mu_);
+      if (node.id.value() >= next_id_) {
+        st = ReserveIdsBelowLocked(node.id.value() + 1);
+        if (st.ok()) next_id_ = node.id.value() + 1;
       }
-      next_id_ = node.id.value() + 1;
     }
+    if (st.Is(Status::Code::kNotLeader)) DropSession("the id allocator moved");
+    TESSERA_RETURN_IF_ERROR(st);
   }
   auto known = cluster_.GetNode(node.id);
   if (known && known->state == NodeState::kTombstone) {
@@ -328,19 +346,19 @@ Result<NodeState> PdCore::NodeHeartbeat(NodeId node, const NodeStats& stats) {
 }
 
 Result<std::vector<ShardCommand>> PdCore::ShardHeartbeat(NodeId node,
-                                                         const std::vector<ShardReport>& reports) {
+                                                         const std::vector<ShardInfo>& reports) {
   TESSERA_RETURN_IF_ERROR(RequireLeader());
   std::vector<ShardCommand> commands;
   std::vector<MetaStore::Put> puts;
   std::vector<std::string> deletes;
   for (const auto& r : reports) {
-    if (r.info.leader != node) continue;  // only leaders report
-    auto out = cluster_.HandleShardReport(r.info, NowMs());
+    if (r.leader != node) continue;  // only leaders report
+    auto out = cluster_.HandleShardReport(r, NowMs());
     for (const auto& d : out.persist) {
       puts.push_back({IdKey(kShardPrefix, d.id.value()), multiraft::EncodeShardDescriptor(d)});
     }
     for (ShardId id : out.removed) deletes.push_back(IdKey(kShardPrefix, id.value()));
-    if (out.command) commands.push_back({r.info.desc.id, r.info.desc.epoch, *out.command});
+    if (out.command) commands.push_back({r.desc.id, r.desc.epoch, *out.command});
   }
   // Persisted before the reply, so that a new leader routes by what this one answered from.
   TESSERA_RETURN_IF_ERROR(store_->Write(puts, deletes));

@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -49,13 +50,17 @@ class PdCore {
   // Takes or drops the session (see above); PdServer calls it periodically. Returns whether this
   // member now serves as leader.
   bool CheckLeadership();
+  // Called, with no lock held, after the session is taken or dropped and after anything
+  // ClusterState::SetChangeListener describes. Set it before any other call.
+  void SetChangeListener(std::function<void()> listener);
   bool IsLeader() const;
   // The member believed to lead (this one when IsLeader), none when unknown.
   NodeId LeaderHint() const;
   uint64_t cluster_id() const;
 
   // Every call below answers NotLeader unless this member holds the session.
-  Result<bool> IsBootstrapped();
+  // The shard the cluster was bootstrapped with; nullopt when not bootstrapped yet.
+  Result<std::optional<ShardDescriptor>> FirstShard();
   // AlreadyExists (with `*existing` set) when bootstrapped with another shard.
   Status Bootstrap(const NodeInfo& node, const ShardDescriptor& shard, ShardDescriptor* existing);
   // The first of `count` new ids.
@@ -64,7 +69,7 @@ class PdCore {
   Result<NodeId> RegisterNode(NodeInfo node);
   Result<NodeState> NodeHeartbeat(NodeId node, const NodeStats& stats);
   Result<std::vector<ShardCommand>> ShardHeartbeat(NodeId node,
-                                                   const std::vector<ShardReport>& reports);
+                                                   const std::vector<ShardInfo>& reports);
   Result<ShardInfo> ShardByKey(std::string_view key);
   Result<ShardInfo> ShardById(ShardId id);
   Result<std::vector<ShardInfo>> ScanShards(std::string_view start, std::string_view end,
@@ -92,10 +97,17 @@ class PdCore {
   Status RequireLeader() const;
   int64_t NowMs() const;
   int64_t WallMs() const;
-  // Loads everything for a new session. REQUIRES: mu_ held, session just taken. Lock order:
-  // mu_ before tso_mu_.
-  Status LoadLocked();
+  // Loads everything for a new session (called with no lock held, while leader_ is false; the
+  // caller then sets leader_). Lock order: mu_, id_mu_, tso_mu_ (never two at once here).
+  Status Load();
   void DropSession(const char* why);
+  // Reserves ids below `end` in the store (a compare-and-swap on the allocator's record).
+  // REQUIRES: id_mu_ held. NotLeader when another session moved the record.
+  Status ReserveIdsBelowLocked(uint64_t end);
+  // The answer to a bootstrap with `encoded` when the cluster is (or just became) bootstrapped:
+  // OK for a retry of the same shard, AlreadyExists with `*existing` otherwise.
+  Status AnswerBootstrapped(const ShardDescriptor& first, const std::string& encoded,
+                            ShardDescriptor* existing);
   // Confirms, with a linearizable read started after the call began, that the session is still
   // ours; concurrent callers share one read.
   Status ConfirmSession();
@@ -106,15 +118,20 @@ class PdCore {
   const PdOptions opts_;
   MetaStore* const store_;
   Clock* const clock_;
+  std::function<void()> listener_;
 
-  mutable std::mutex mu_;  // the session and the id allocator
+  // The session. Held only briefly, never across a store call (every request checks it).
+  mutable std::mutex mu_;
   bool leader_ = false;
   std::string nonce_;
   uint64_t cluster_id_ = 0;
-  bool bootstrapped_ = false;
+  std::optional<ShardDescriptor> first_shard_;  // set once bootstrapped
+
+  // The id allocator. Held across the store write that reserves the next batch: allocations are
+  // serialized anyway, and only one in `id_batch` ids waits for a write.
+  std::mutex id_mu_;
   uint64_t next_id_ = 0, id_end_ = 0;  // ids [next_id_, id_end_) are reserved for this leader
   bool id_key_present_ = false;        // the allocator's record exists (holds id_end_)
-  uint64_t session_generation_ = 0;    // bumped whenever the session is taken or dropped
 
   // Session confirmation shared by concurrent timestamp requests.
   std::mutex confirm_mu_;

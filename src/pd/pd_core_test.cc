@@ -22,10 +22,10 @@ ShardDescriptor Desc(uint64_t id, std::string start, std::string end, uint64_t v
   return d;
 }
 
-ShardReport Report(const ShardDescriptor& d, uint64_t leader) {
-  ShardReport r;
-  r.info.desc = d;
-  r.info.leader = NodeId(leader);
+ShardInfo Report(const ShardDescriptor& d, uint64_t leader) {
+  ShardInfo r;
+  r.desc = d;
+  r.leader = NodeId(leader);
   return r;
 }
 
@@ -123,7 +123,7 @@ TEST(TimestampWindowTest, NeverPassesTheWindowAndBorrowsTheNextMillisecond) {
 TEST_F(PdCoreTest, BootstrapOnceAndRetry) {
   PdCore core(Options(1), store_.get(), &clock_);
   ASSERT_TRUE(core.CheckLeadership());
-  EXPECT_FALSE(*core.IsBootstrapped());
+  EXPECT_FALSE(*core.FirstShard());
   NodeInfo n{NodeId(7), "n7:1", NodeState::kUp, 0, {}};
   const ShardDescriptor first = Desc(9, "", "", 0, {7}, 0);
   // Malformed: a range, or another voter.
@@ -132,7 +132,7 @@ TEST_F(PdCoreTest, BootstrapOnceAndRetry) {
   EXPECT_TRUE(
       core.Bootstrap(n, Desc(9, "", "", 0, {8}, 0), nullptr).Is(Status::Code::kInvalidArgument));
   ASSERT_TRUE(core.Bootstrap(n, first, nullptr).ok());
-  EXPECT_TRUE(*core.IsBootstrapped());
+  EXPECT_EQ(*core.FirstShard(), first);
   EXPECT_TRUE(core.Bootstrap(n, first, nullptr).ok());  // a retry
   ShardDescriptor existing;
   NodeInfo other{NodeId(8), "n8:1", NodeState::kUp, 0, {}};
@@ -145,7 +145,7 @@ TEST_F(PdCoreTest, BootstrapOnceAndRetry) {
   // A new leader knows the cluster from the store.
   PdCore next(Options(2), store_.get(), &clock_);
   ASSERT_TRUE(next.CheckLeadership());
-  EXPECT_TRUE(*next.IsBootstrapped());
+  EXPECT_EQ(*next.FirstShard(), first);
   EXPECT_EQ(next.ShardByKey("x")->desc, first);
   EXPECT_EQ(next.Nodes()->size(), 1u);
 }
@@ -181,6 +181,28 @@ TEST_F(PdCoreTest, ShardReportsFollowTheNewerEpochAndPersist) {
   EXPECT_EQ(next.ScanShards("", "", 0)->size(), 1u);
 }
 
+TEST_F(PdCoreTest, ADeposedLeadersDelayedReportDoesNotMoveTheLeaderBack) {
+  PdCore core(Options(1), store_.get(), &clock_);
+  ASSERT_TRUE(core.CheckLeadership());
+  const ShardDescriptor d = Desc(5, "", "", 0, {1, 2, 3}, 0);
+  ASSERT_TRUE(core.Bootstrap({NodeId(1), "n1:1", NodeState::kUp, 0, {}}, Desc(5, "", "", 0, {1}, 0),
+                             nullptr)
+                  .ok());
+  auto report = [&](uint64_t leader, uint64_t term) {
+    ShardInfo r = Report(d, leader);
+    r.term = term;
+    return core.ShardHeartbeat(NodeId(leader), {r});
+  };
+  ASSERT_TRUE(report(1, 4).ok());
+  ASSERT_TRUE(report(2, 5).ok());  // leadership moved to node 2 in term 5
+  EXPECT_EQ(core.ShardById(ShardId(5))->leader, NodeId(2));
+  ASSERT_TRUE(report(1, 4).ok());  // node 1's report from before, delivered late
+  EXPECT_EQ(core.ShardById(ShardId(5))->leader, NodeId(2));
+  EXPECT_EQ(core.ShardById(ShardId(5))->term, 5u);
+  ASSERT_TRUE(report(3, 6).ok());
+  EXPECT_EQ(core.ShardById(ShardId(5))->leader, NodeId(3));
+}
+
 TEST_F(PdCoreTest, AdminOperatorRunsStepByStepThroughHeartbeats) {
   PdCore core(Options(1), store_.get(), &clock_);
   ASSERT_TRUE(core.CheckLeadership());
@@ -196,6 +218,10 @@ TEST_F(PdCoreTest, AdminOperatorRunsStepByStepThroughHeartbeats) {
   add.node = NodeId(2);
   ASSERT_TRUE(core.Admin(add).ok());
   EXPECT_TRUE(core.Admin(add).status().Is(Status::Code::kUnavailable));  // one at a time
+  // The schedulers see the replica as arriving while the operator runs.
+  auto view = core.cluster().View(0);
+  EXPECT_EQ(view.replicas_arriving[NodeId(2)], std::vector<ShardId>{ShardId(5)});
+  EXPECT_TRUE(view.leaders_in_flight.empty());
   auto cmds = core.ShardHeartbeat(NodeId(1), {Report(d, 1)});
   ASSERT_TRUE(cmds.ok());
   ASSERT_EQ(cmds->size(), 1u);
@@ -222,6 +248,8 @@ TEST_F(PdCoreTest, AdminOperatorRunsStepByStepThroughHeartbeats) {
   EXPECT_TRUE(core.Admin(move).status().Is(Status::Code::kEpochNotMatch));
   move.epoch.reset();
   ASSERT_TRUE(core.Admin(move).ok());
+  view = core.cluster().View(0);
+  EXPECT_EQ(view.leaders_in_flight, (std::map<ShardId, NodeId>{{ShardId(5), NodeId(2)}}));
   // The operator times out when the step never happens.
   clock_.Advance(core.cluster().config().operator_step_timeout_ms * 1'000'000 + 1'000'000);
   cmds = core.ShardHeartbeat(NodeId(1), {Report(d, 1)});

@@ -35,6 +35,7 @@ Result<std::unique_ptr<PdServer>> PdServer::Start(const PdServerConfig& config) 
   extras.services = [self, po](multiraft::Node* node) -> Result<std::vector<grpc::Service*>> {
     self->store_ = std::make_unique<NodeMetaStore>(node, /*timeout_ms=*/5000);
     self->core_ = std::make_unique<PdCore>(po, self->store_.get(), SystemClock::Default());
+    if (self->config_.on_change) self->core_->SetChangeListener(self->config_.on_change);
     self->service_ = std::make_unique<PdService>(self->core_.get(), po);
     return std::vector<grpc::Service*>{self->service_.get()};
   };

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,8 @@ struct PdServerConfig {
   // Raft settings of PD's own group (tick, election timeout).
   multiraft::NodeOptions raft;
   PdOptions pd;  // member_id and members are filled from the fields above
+  // Called on every change PdCore::SetChangeListener describes (tests wait on it). Optional.
+  std::function<void()> on_change;
 };
 
 class PdServer {

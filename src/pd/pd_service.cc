@@ -54,8 +54,11 @@ grpc::Status PdService::GetMembers(grpc::ServerContext*, const v1::GetMembersReq
 
 grpc::Status PdService::IsBootstrapped(grpc::ServerContext*, const v1::IsBootstrappedRequest*,
                                        v1::IsBootstrappedResponse* resp) {
-  auto r = core_->IsBootstrapped();
-  if (r.ok()) resp->set_bootstrapped(*r);
+  auto r = core_->FirstShard();
+  if (r.ok() && *r) {
+    resp->set_bootstrapped(true);
+    server::EncodeShardDescriptor(**r, resp->mutable_first_shard());
+  }
   return Answer(r.status(), resp->mutable_header());
 }
 
@@ -108,10 +111,10 @@ grpc::Status PdService::NodeHeartbeat(grpc::ServerContext*, const v1::NodeHeartb
 
 grpc::Status PdService::ShardHeartbeat(grpc::ServerContext*, const v1::ShardHeartbeatRequest* req,
                                        v1::ShardHeartbeatResponse* resp) {
-  std::vector<ShardReport> reports;
+  std::vector<ShardInfo> reports;
   reports.reserve(req->shards_size());
   for (const auto& r : req->shards()) {
-    auto rep = FromProto(r);
+    auto rep = ReportFromProto(r);
     if (!rep.ok()) {
       return Answer(Status::InvalidArgument(rep.status().ToString()), resp->mutable_header());
     }

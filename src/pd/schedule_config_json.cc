@@ -26,6 +26,7 @@ const std::vector<std::pair<const char*, FieldPtr>>& Fields() {
       {"split_load_bytes_per_sec", &ScheduleConfig::split_load_bytes_per_sec},
       {"balance_tolerance", &ScheduleConfig::balance_tolerance},
       {"hot_node_ratio", &ScheduleConfig::hot_node_ratio},
+      {"hot_node_min_ops_per_sec", &ScheduleConfig::hot_node_min_ops_per_sec},
       {"max_operators", &ScheduleConfig::max_operators},
       {"max_snapshots_per_node", &ScheduleConfig::max_snapshots_per_node},
       {"max_operators_per_kind", &ScheduleConfig::max_operators_per_kind},
@@ -81,8 +82,10 @@ Result<ScheduleConfig> ScheduleConfigFromJson(const std::string& json, ScheduleC
   if (base.replicas == 0 || base.replicas > 7) {
     return Status::InvalidArgument("schedule config: replicas must be 1..7");
   }
-  if (base.balance_tolerance < 0 || base.hot_node_ratio < 1) {
-    return Status::InvalidArgument("schedule config: balance_tolerance >= 0, hot_node_ratio >= 1");
+  if (base.balance_tolerance < 0 || base.hot_node_ratio < 1 || base.hot_node_min_ops_per_sec < 0) {
+    return Status::InvalidArgument(
+        "schedule config: balance_tolerance >= 0, hot_node_ratio >= 1, "
+        "hot_node_min_ops_per_sec >= 0");
   }
   return base;
 }

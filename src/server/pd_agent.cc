@@ -72,7 +72,7 @@ Result<NodeId> PdAgent::Identify() {
   if (opts_.configured_id) {
     id_ = opts_.configured_id;
     // Learn the cluster id before writing the ident.
-    auto boot = client_->IsBootstrapped();
+    auto boot = client_->FirstShard();
     if (!boot.ok()) return boot.status();
   } else {
     auto first = client_->AllocIds(1);
@@ -100,18 +100,14 @@ Status PdAgent::Join(multiraft::Node* node, StaticAddressResolver* resolver,
 
 Status PdAgent::BootstrapIfNeeded() {
   if (!node_->Shards().empty()) return Status::OK();  // a member of the cluster already
-  auto boot = client_->IsBootstrapped();
-  if (!boot.ok()) return boot.status();
-  if (*boot) {
+  auto first = client_->FirstShard();
+  if (!first.ok()) return first.status();
+  if (*first) {
     // A node that bootstrapped PD and stopped before creating its shard creates it now: nobody
     // else can have a replica of a shard whose only voter never started it.
-    pd::ShardDescriptor existing;
-    pd::NodeInfo me{id_, address_, pd::NodeState::kUp, 0, {}};
-    Status s = client_->Bootstrap(me, pd::ShardDescriptor{}, &existing);
-    if (s.Is(Status::Code::kAlreadyExists) && existing.voters == std::vector<NodeId>{id_} &&
-        existing.learners.empty()) {
+    if ((*first)->voters == std::vector<NodeId>{id_} && (*first)->learners.empty()) {
       Log().info("node {}: creating the first shard it bootstrapped PD with", id_.value());
-      return node_->Bootstrap(existing);
+      return node_->Bootstrap(**first);
     }
     return Status::OK();
   }
@@ -195,7 +191,7 @@ void PdAgent::HeartbeatOnce() {
     ns.used_bytes = all->approximate_bytes;
   }
   ns.shard_count = static_cast<uint32_t>(reports.size());
-  std::vector<pd::ShardReport> shards;
+  std::vector<pd::ShardInfo> shards;
   std::map<ShardId, multiraft::ReplicaCounters> counters;
   for (const auto& r : reports) {
     counters[r.desc.id] = r.counters;
@@ -212,19 +208,19 @@ void PdAgent::HeartbeatOnce() {
     ns.read_ops_per_sec += static_cast<double>(d.read_ops) * rate;
     if (!r.leader) continue;
     ++ns.leader_count;
-    pd::ShardReport rep;
-    rep.info.desc = r.desc;
-    rep.info.leader = id_;
-    rep.info.down_replicas = r.down_peers;
-    rep.info.pending_replicas = r.pending_peers;
+    pd::ShardInfo rep;
+    rep.desc = r.desc;
+    rep.leader = id_;
+    rep.down_replicas = r.down_peers;
+    rep.pending_replicas = r.pending_peers;
     rep.term = r.term;
     if (auto st = ShardSize(engine, r.desc); st.ok()) {
-      rep.info.stats.approximate_size_bytes = st->approximate_bytes;
-      rep.info.stats.approximate_keys = st->approximate_keys;
+      rep.stats.approximate_size_bytes = st->approximate_bytes;
+      rep.stats.approximate_keys = st->approximate_keys;
     }
-    rep.info.stats.write_ops_per_sec = static_cast<double>(d.write_ops) * rate;
-    rep.info.stats.write_bytes_per_sec = static_cast<double>(d.write_bytes) * rate;
-    rep.info.stats.read_ops_per_sec = static_cast<double>(d.read_ops) * rate;
+    rep.stats.write_ops_per_sec = static_cast<double>(d.write_ops) * rate;
+    rep.stats.write_bytes_per_sec = static_cast<double>(d.write_bytes) * rate;
+    rep.stats.read_ops_per_sec = static_cast<double>(d.read_ops) * rate;
     shards.push_back(std::move(rep));
   }
   last_counters_ = std::move(counters);

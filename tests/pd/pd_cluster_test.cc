@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "pd_test_cluster.h"
 
@@ -30,6 +31,19 @@ bool AllShardsHave(PdTestCluster& c, size_t n, size_t min_shards = 1) {
   if (shards.size() < min_shards) return false;
   for (const auto& s : shards) {
     if (s.desc.voters.size() != n || !s.desc.learners.empty() || !s.leader) return false;
+  }
+  return true;
+}
+
+// Whether `shards` (in key order) cover the key space without gaps: right after a split, PD knows
+// the left half's narrower range before the right half's leader first reports.
+bool Tiles(const std::vector<pd::ShardInfo>& shards) {
+  if (shards.empty() || !shards.front().desc.start_key.empty() ||
+      !shards.back().desc.end_key.empty()) {
+    return false;
+  }
+  for (size_t i = 1; i < shards.size(); ++i) {
+    if (shards[i - 1].desc.end_key != shards[i].desc.start_key) return false;
   }
   return true;
 }
@@ -67,7 +81,7 @@ std::map<NodeId, int> ReplicasPerNode(PdTestCluster& c) {
 
 TEST(PdClusterTest, FirstNodeBootstrapsAndEveryShardReachesThreeReplicas) {
   PdTestCluster c({});
-  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s))
+  ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3); }, 30s))
       << "the first shard never reached three replicas";
   auto shards = c.Shards();
   ASSERT_EQ(shards.size(), 1u);
@@ -94,19 +108,19 @@ TEST(PdClusterTest, FirstNodeBootstrapsAndEveryShardReachesThreeReplicas) {
 
 TEST(PdClusterTest, OneShardGrowsToSixtyFourShardsUnderWritesAndLosesNothing) {
   PdTestCluster c(SplitByKeys(40, [](pd::ScheduleConfig& s) { s.max_operators_per_kind = 16; }));
-  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
+  ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3); }, 30s));
   constexpr int kKeys = 64 * 60;
   WriteSpread(c, kKeys);
-  ASSERT_TRUE(PollUntil([&] { return c.Shards().size() >= 64; }, 60s))
-      << "only " << c.Shards().size() << " shards";
-  // The shards tile the key space.
-  auto shards = c.Shards();
-  ASSERT_GE(shards.size(), 64u);
-  EXPECT_TRUE(shards.front().desc.start_key.empty());
-  EXPECT_TRUE(shards.back().desc.end_key.empty());
-  for (size_t i = 1; i < shards.size(); ++i) {
-    EXPECT_EQ(shards[i - 1].desc.end_key, shards[i].desc.start_key);
-  }
+  // At least 64 shards, and PD's map of them tiles the key space once every split's right half
+  // has reported.
+  std::vector<pd::ShardInfo> shards;
+  ASSERT_TRUE(c.WaitUntil(
+      [&] {
+        shards = c.Shards();
+        return shards.size() >= 64 && Tiles(shards);
+      },
+      90s))
+      << shards.size() << " shards, tiling: " << Tiles(shards);
   for (int k = 0; k < kKeys; k += 37) {
     auto v = c.Get(Key(k));
     ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -119,7 +133,7 @@ TEST(PdClusterTest, PdLeaderFailoverKeepsTimestampsMonotonicAndClientsWorking) {
   PdClusterOptions o;
   o.pd_members = 3;
   PdTestCluster c(o);
-  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
+  ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3); }, 30s));
   auto first = c.pd().GetTimestamps(100);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   const int old_leader = c.PdLeader();
@@ -131,11 +145,12 @@ TEST(PdClusterTest, PdLeaderFailoverKeepsTimestampsMonotonicAndClientsWorking) {
     for (int i = 0; !stop; ++i) {
       if (!c.Put(Key(i % 500), "w" + std::to_string(i)).ok()) ++failed;
       ++done;
+      c.changes().Notify();
     }
   });
   const auto killed_at = std::chrono::steady_clock::now();
   c.StopPd(old_leader);
-  ASSERT_TRUE(PollUntil([&] { return c.PdLeader() != 0; }, 10s)) << "no new PD leader";
+  ASSERT_TRUE(c.WaitUntil([&] { return c.PdLeader() != 0; }, 10s)) << "no new PD leader";
   const auto new_leader_after = std::chrono::steady_clock::now() - killed_at;
   EXPECT_LT(new_leader_after, 2s)
       << "a new PD leader took "
@@ -144,7 +159,7 @@ TEST(PdClusterTest, PdLeaderFailoverKeepsTimestampsMonotonicAndClientsWorking) {
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_GT(*second, *first + 99) << "the timestamp oracle went back across the failover";
   const int done_before = done;
-  ASSERT_TRUE(PollUntil([&] { return done > done_before + 20; }, 20s));
+  ASSERT_TRUE(c.WaitUntil([&] { return done > done_before + 20; }, 20s));
   stop = true;
   writer.join();
   EXPECT_EQ(failed, 0);
@@ -155,12 +170,26 @@ TEST(PdClusterTest, PdLeaderFailoverKeepsTimestampsMonotonicAndClientsWorking) {
   EXPECT_GT(*third, *second + 99);
 }
 
+// Kills PD's leader and waits for a successor; the old leader restarts as a follower.
+void FailOverPd(PdTestCluster& c) {
+  const int old_leader = c.PdLeader();
+  ASSERT_NE(old_leader, 0);
+  c.StopPd(old_leader);
+  ASSERT_TRUE(c.WaitUntil([&] { return c.PdLeader() != 0; }, 10s)) << "no new PD leader";
+  c.StartPd(old_leader);
+}
+
+// With three PD members whose leader is killed twice along the way (while the new node fills
+// and while the dead node's replicas are replaced): clients see only latency.
 TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) {
-  PdTestCluster c(SplitByKeys(30, [](pd::ScheduleConfig& s) { s.max_node_down_time_ms = 3000; }));
-  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3); }, 30s));
+  PdClusterOptions o =
+      SplitByKeys(30, [](pd::ScheduleConfig& s) { s.max_node_down_time_ms = 3000; });
+  o.pd_members = 3;
+  PdTestCluster c(o);
+  ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3); }, 30s));
   constexpr int kKeys = 720;
   WriteSpread(c, kKeys);
-  ASSERT_TRUE(PollUntil([&] { return AllShardsHave(c, 3, 20); }, 60s))
+  ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3, 20); }, 60s))
       << c.Shards().size() << " shards";
 
   // A fourth node joins under writes: it gets a fair share and no write fails.
@@ -173,6 +202,8 @@ TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) 
   });
   c.StartNode(4);
   const NodeId n4 = c.node_id(4);
+  ASSERT_TRUE(c.WaitUntil([&] { return ReplicasPerNode(c)[n4] > 0; }, 30s));
+  ASSERT_NO_FATAL_FAILURE(FailOverPd(c));
   auto fair = [&] {
     if (!AllShardsHave(c, 3, 20)) return false;
     auto per = ReplicasPerNode(c);
@@ -185,7 +216,7 @@ TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) 
     }
     return true;
   };
-  EXPECT_TRUE(PollUntil(fair, 90s))
+  EXPECT_TRUE(c.WaitUntil(fair, 90s))
       << "node " << n4.value() << " holds " << ReplicasPerNode(c)[n4] << " replicas";
   auto balanced_leaders = [&] {
     std::map<NodeId, int> leaders;
@@ -198,7 +229,7 @@ TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) 
     }
     return true;
   };
-  EXPECT_TRUE(PollUntil(balanced_leaders, 60s)) << "leaders did not balance";
+  EXPECT_TRUE(c.WaitUntil(balanced_leaders, 60s)) << "leaders did not balance";
   stop = true;
   writer.join();
   EXPECT_EQ(failed, 0);
@@ -206,6 +237,7 @@ TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) 
   // Node 4 dies: after max_node_down_time every shard is back to three replicas elsewhere.
   c.StopNode(4);
   const auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_NO_FATAL_FAILURE(FailOverPd(c));
   auto repaired = [&] {
     if (!AllShardsHave(c, 3, 20)) return false;
     for (const auto& s : c.Shards()) {
@@ -215,7 +247,7 @@ TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) 
     }
     return true;
   };
-  ASSERT_TRUE(PollUntil(repaired, 90s)) << "replicas on the dead node were not replaced";
+  ASSERT_TRUE(c.WaitUntil(repaired, 90s)) << "replicas on the dead node were not replaced";
   EXPECT_GE(std::chrono::steady_clock::now() - killed_at, 3s)
       << "replaced before max_node_down_time";
   for (int k = 0; k < kKeys; k += 23) {

@@ -3,20 +3,42 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "server/raft_codec.h"
 #include "tests/server/kv_client.h"
 
 namespace tessera::testing {
 
-bool PollUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout, int poll_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+void ChangeSignal::Notify() {
+  {
+    std::lock_guard l(mu_);
+    ++count_;
   }
-  return pred();
+  cv_.notify_all();
+}
+
+uint64_t ChangeSignal::count() const {
+  std::lock_guard l(mu_);
+  return count_;
+}
+
+bool ChangeSignal::WaitPast(uint64_t seen, std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock l(mu_);
+  return cv_.wait_until(l, deadline, [&] { return count_ > seen; });
+}
+
+bool PdTestCluster::WaitUntil(const std::function<bool()>& pred,
+                              std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const uint64_t seen = changes_.count();
+    if (pred()) return true;
+    if (!changes_.WaitPast(seen, deadline)) return pred();
+  }
+}
+
+void PdTestCluster::AwaitRouteChange(uint64_t seen,
+                                     std::chrono::steady_clock::time_point deadline) {
+  changes_.WaitPast(seen, deadline);
 }
 
 PdTestCluster::PdTestCluster(PdClusterOptions opts) : opts_(std::move(opts)) {
@@ -62,6 +84,7 @@ void PdTestCluster::StartPd(int member) {
   c.schedule_interval_ms = 100;
   c.pd.schedule.node_disconnected_ms = 2000;
   if (opts_.tune_pd) opts_.tune_pd(c);
+  c.on_change = [this] { changes_.Notify(); };
   auto s = pd::PdServer::Start(c);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   pds_[member] = std::move(s).value();
@@ -115,74 +138,77 @@ std::string PdTestCluster::AddressOf(NodeId node) {
   return addresses_.count(node) ? addresses_[node] : "";
 }
 
-Status PdTestCluster::Put(const std::string& key, const std::string& value,
-                          std::chrono::milliseconds timeout) {
+namespace {
+
+// Whether a node's error means that PD's route was stale: the client should wait for PD to learn
+// the change rather than retry at once.
+bool RouteIsStale(const v1::Error& e) {
+  return (e.has_not_leader() && e.not_leader().leader_node_id() == 0) || e.has_epoch_not_match() ||
+         e.has_key_not_in_shard() || e.has_shard_not_found();
+}
+
+template <typename Request>
+void Route(const pd::ShardInfo& shard, Request* req) {
+  req->mutable_header()->set_shard_id(shard.desc.id.value());
+  req->mutable_header()->mutable_epoch()->set_conf_version(shard.desc.epoch.conf_version);
+  req->mutable_header()->mutable_epoch()->set_version(shard.desc.epoch.version);
+}
+
+}  // namespace
+
+template <typename Request, typename Response>
+Status PdTestCluster::CallRouted(const std::string& key, std::chrono::milliseconds timeout,
+                                 Request req, Response* resp,
+                                 grpc::Status (v1::Kv::Stub::*method)(grpc::ClientContext*,
+                                                                      const Request&, Response*)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   Status last = Status::Timeout("no attempt");
-  NodeId hint;
+  NodeId hint;  // the leader a node named in its last answer
   while (std::chrono::steady_clock::now() < deadline) {
+    const uint64_t seen = changes_.count();
     auto shard = pd_client_->GetShardByKey(key);
-    if (!shard.ok()) {
-      last = shard.status();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    const NodeId target = hint ? hint : shard->leader;
+    const NodeId target = hint ? hint : (shard.ok() ? shard->leader : NodeId());
     hint = NodeId();
     const std::string addr = target ? AddressOf(target) : "";
-    if (addr.empty()) {
-      last = Status::Unavailable("no leader known for the key's shard");
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!shard.ok() || addr.empty()) {
+      last =
+          shard.ok() ? Status::Unavailable("no leader known for the key's shard") : shard.status();
+      AwaitRouteChange(seen, deadline);
       continue;
     }
-    v1::PutRequest req;
-    req.mutable_header()->set_shard_id(shard->desc.id.value());
-    req.mutable_header()->mutable_epoch()->set_conf_version(shard->desc.epoch.conf_version);
-    req.mutable_header()->mutable_epoch()->set_version(shard->desc.epoch.version);
-    req.set_key(key);
-    req.set_value(value);
-    v1::PutResponse resp;
+    Route(*shard, &req);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-    grpc::Status g = StubFor(addr)->Put(&ctx, req, &resp);
-    if (g.ok() && !resp.has_error()) return Status::OK();
-    if (g.ok() && resp.error().has_not_leader())
-      hint = NodeId(resp.error().not_leader().leader_node_id());
-    last = Status::Unavailable(g.ok() ? resp.error().message() : g.error_message());
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    grpc::Status g = (StubFor(addr)->*method)(&ctx, req, resp);
+    if (g.ok() && !resp->has_error()) return Status::OK();
+    last = Status::Unavailable(g.ok() ? resp->error().message() : g.error_message());
+    if (g.ok() && resp->error().has_not_leader()) {
+      hint = NodeId(resp->error().not_leader().leader_node_id());
+    }
+    // A node that is gone, or an answer that says the route is stale: PD will learn better.
+    if (g.error_code() == grpc::StatusCode::UNAVAILABLE || (g.ok() && RouteIsStale(resp->error())))
+      AwaitRouteChange(seen, deadline);
   }
   return last;
 }
 
+Status PdTestCluster::Put(const std::string& key, const std::string& value,
+                          std::chrono::milliseconds timeout) {
+  v1::PutRequest req;
+  req.set_key(key);
+  req.set_value(value);
+  v1::PutResponse resp;
+  return CallRouted(key, timeout, req, &resp, &v1::Kv::Stub::Put);
+}
+
 Result<std::optional<std::string>> PdTestCluster::Get(const std::string& key,
                                                       std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  Status last = Status::Timeout("no attempt");
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto shard = pd_client_->GetShardByKey(key);
-    const std::string addr = shard.ok() && shard->leader ? AddressOf(shard->leader) : std::string();
-    if (addr.empty()) {
-      last = shard.ok() ? Status::Unavailable("no leader known") : shard.status();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    v1::GetRequest req;
-    req.mutable_header()->set_shard_id(shard->desc.id.value());
-    req.mutable_header()->mutable_epoch()->set_conf_version(shard->desc.epoch.conf_version);
-    req.mutable_header()->mutable_epoch()->set_version(shard->desc.epoch.version);
-    req.set_key(key);
-    v1::GetResponse resp;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-    grpc::Status g = StubFor(addr)->Get(&ctx, req, &resp);
-    if (g.ok() && !resp.has_error()) {
-      if (!resp.found()) return std::optional<std::string>();
-      return std::optional<std::string>(resp.value());
-    }
-    last = Status::Unavailable(g.ok() ? resp.error().message() : g.error_message());
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return last;
+  v1::GetRequest req;
+  req.set_key(key);
+  v1::GetResponse resp;
+  TESSERA_RETURN_IF_ERROR(CallRouted(key, timeout, req, &resp, &v1::Kv::Stub::Get));
+  if (!resp.found()) return std::optional<std::string>();
+  return std::optional<std::string>(resp.value());
 }
 
 std::vector<pd::ShardInfo> PdTestCluster::Shards() {

@@ -2,13 +2,18 @@
 // with pd_endpoints) on free loopback ports, data in a temporary directory removed at the end,
 // and a small routing client (PD lookups, NotLeader/EpochNotMatch retries) for the tests of the
 // "pd" label.
+//
+// Nothing here sleeps: waits block on a ChangeSignal that every PD member's change listener
+// (PdCore::SetChangeListener) bumps, with a deadline.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -18,6 +23,20 @@
 #include "server/server.h"
 
 namespace tessera::testing {
+
+// A count of changes, and waits for the next one.
+class ChangeSignal {
+ public:
+  void Notify();
+  uint64_t count() const;
+  // Blocks until the count passes `seen` or `deadline` comes; returns whether it passed.
+  bool WaitPast(uint64_t seen, std::chrono::steady_clock::time_point deadline) const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  uint64_t count_ = 0;
+};
 
 struct PdClusterOptions {
   int pd_members = 1;
@@ -41,6 +60,14 @@ class PdTestCluster {
   server::Server* node(int i) const { return nodes_.at(i).get(); }
   NodeId node_id(int i) const { return nodes_.at(i)->node_id(); }
   pd::PdClient& pd() { return *pd_client_; }
+  const std::string& pd_address(int member) const { return pd_addrs_.at(member); }
+
+  // Bumped on every change any PD member sees (its leadership, nodes, shards, operators); tests
+  // bump it too when their own threads make progress.
+  ChangeSignal& changes() { return changes_; }
+  // Evaluates `pred` now and after every change until it holds or `timeout` passes; returns
+  // whether it holds.
+  bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
   // Routed through PD's shard map to the shard's leader, retried (refreshing the route) until
   // the deadline. OK, or the last error.
@@ -55,8 +82,18 @@ class PdTestCluster {
  private:
   v1::Kv::Stub* StubFor(const std::string& address);
   std::string AddressOf(NodeId node);
+  // After an answer that says PD's route is stale (no shard, no leader, another epoch): waits
+  // for PD to learn something new, until `deadline`.
+  void AwaitRouteChange(uint64_t seen, std::chrono::steady_clock::time_point deadline);
+  // One request routed by `key` (header filled from PD's route), retried until `timeout`.
+  template <typename Request, typename Response>
+  Status CallRouted(const std::string& key, std::chrono::milliseconds timeout, Request req,
+                    Response* resp,
+                    grpc::Status (v1::Kv::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                         Response*));
 
   PdClusterOptions opts_;
+  ChangeSignal changes_;
   std::filesystem::path dir_;
   std::map<int, std::string> pd_addrs_;
   std::map<int, std::unique_ptr<pd::PdServer>> pds_;
@@ -66,9 +103,5 @@ class PdTestCluster {
   std::map<NodeId, std::string> addresses_;
   static inline int counter_ = 0;
 };
-
-// Polls `pred` every `poll_ms` until it holds or `timeout` passes; returns whether it holds.
-bool PollUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
-               int poll_ms = 20);
 
 }  // namespace tessera::testing

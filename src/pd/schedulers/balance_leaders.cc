@@ -3,6 +3,9 @@
 // the node with fewest, when the counts differ by more than max(1, tolerance * mean): a
 // difference of at least 2 shrinks by 2 and never flips, so repeated calls converge.
 //
+// Transfers in flight count as made (ClusterView::leaders_in_flight): PD plans again before they
+// finish, and would otherwise move the same surplus twice and swing the counts back and forth.
+//
 // Only usable nodes count (schedulers.h): draining nodes lose their leaders to the drain
 // scheduler, and a busy or disconnected node can take no leader.
 #include <algorithm>
@@ -28,6 +31,13 @@ class LeaderBalancer {
       if (it == leaders_.end()) continue;
       ++it->second;
       ++total;
+    }
+    // Transfers under way count as done.
+    for (const auto& [shard, to] : view.leaders_in_flight) {
+      const ShardInfo* s = view.FindShard(shard);
+      if (s == nullptr) continue;
+      if (auto from = leaders_.find(s->leader); from != leaders_.end()) --from->second;
+      if (auto it = leaders_.find(to); it != leaders_.end()) ++it->second;
     }
     if (!leaders_.empty()) {
       const double mean = static_cast<double>(total) / static_cast<double>(leaders_.size());

@@ -40,6 +40,26 @@ TEST(BalanceLeadersTest, MovesLeadersFromTheBusiestNodeToTheIdlest) {
   EXPECT_EQ(ops[0].priority, kPriorityBalance);
 }
 
+TEST(BalanceLeadersTest, TransfersInFlightCountAsMade) {
+  ClusterView v = MakeView(3);
+  AddShards(
+      v, 1, 6,
+      [](int) {
+        return std::vector<uint64_t>{1, 2, 3};
+      },
+      [](int) { return 1; });
+  // The four transfers of the test above are under way: 6, 0, 0 will be 2, 2, 2.
+  v.busy_shards = {ShardId(1), ShardId(2), ShardId(3), ShardId(4)};
+  v.leaders_in_flight = {{ShardId(1), NodeId(2)},
+                         {ShardId(2), NodeId(3)},
+                         {ShardId(3), NodeId(2)},
+                         {ShardId(4), NodeId(3)}};
+  EXPECT_TRUE(BalanceLeaders(v).empty()) << "moved the same surplus twice";
+  // Counted as not under way, the same view moves shards 5 and 6 as well.
+  v.leaders_in_flight.clear();
+  EXPECT_EQ(BalanceLeaders(v).size(), 2u);
+}
+
 TEST(BalanceLeadersTest, OnlyToUsableCaughtUpVoters) {
   ClusterView v = MakeView(4);  // node 4 holds no replica: it cannot lead
   AddShards(

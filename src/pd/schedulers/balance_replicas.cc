@@ -6,6 +6,9 @@
 // shards is balanced by count. Only connected kUp nodes take part: draining nodes are emptied by
 // the drain scheduler and down ones by the replica checker.
 //
+// Moves in flight count as made (ClusterView::replicas_arriving and replicas_leaving), so that
+// planning again before a snapshot lands does not move the same surplus twice.
+//
 // A move of weight w between scores a > b is made only when a - b > tolerance * mean and
 // 2w <= a - b: afterwards the source still scores at least the target, so the same replica never
 // comes back, and the sum of squared scores strictly drops, so repeated calls converge.
@@ -40,6 +43,23 @@ class ReplicaBalancer {
         if (it == score_.end()) continue;
         it->second += Weight(view.shards[i]);
         on_node_[r].push_back(i);
+      }
+    }
+    // Moves under way count as made (the learner being added already counts as a replica).
+    for (const auto& [node, shards] : view.replicas_arriving) {
+      auto it = score_.find(node);
+      if (it == score_.end()) continue;
+      for (ShardId id : shards) {
+        const ShardInfo* s = view.FindShard(id);
+        if (s != nullptr && !s->HasReplicaOn(node)) it->second += Weight(*s);
+      }
+    }
+    for (const auto& [node, shards] : view.replicas_leaving) {
+      auto it = score_.find(node);
+      if (it == score_.end()) continue;
+      for (ShardId id : shards) {
+        const ShardInfo* s = view.FindShard(id);
+        if (s != nullptr && s->HasReplicaOn(node)) it->second -= Weight(*s);
       }
     }
     uint64_t total = 0;

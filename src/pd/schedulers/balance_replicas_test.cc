@@ -72,6 +72,27 @@ TEST(BalanceReplicasTest, MovesFromTheFullestNodeToTheEmptiest) {
   EXPECT_EQ(ops[0].priority, kPriorityBalance);
 }
 
+TEST(BalanceReplicasTest, MovesInFlightCountAsMade) {
+  ClusterView v = MakeView(4);
+  AddShards(
+      v, 1, 3,
+      [](int) {
+        return std::vector<uint64_t>{1, 2, 3};
+      },
+      [](int) { return 2; });
+  // The two moves of the test above are under way (shard 1's learner already added on node 4).
+  Shard(v, 1).desc.learners = Ids({4});
+  v.busy_shards = {ShardId(1), ShardId(2)};
+  v.replicas_arriving[NodeId(4)] = {ShardId(1), ShardId(2)};
+  v.replicas_leaving[NodeId(1)] = {ShardId(1)};
+  v.replicas_leaving[NodeId(2)] = {ShardId(2)};
+  EXPECT_TRUE(BalanceReplicas(v).empty()) << "planned the same surplus twice";
+  // Without them, shard 3 would move to node 4 (2 shards stay busy).
+  v.replicas_arriving.clear();
+  v.replicas_leaving.clear();
+  EXPECT_EQ(BalanceReplicas(v).size(), 1u);
+}
+
 TEST(BalanceReplicasTest, SizeOutweighsCount) {
   ClusterView v = MakeView(3);
   v.config.replicas = 1;

@@ -3,11 +3,13 @@
 // dimension (writes, then reads, each in ops/s) is the sum over the shards it leads.
 //
 // A node is hot when its load is above hot_node_ratio times the mean over connected kUp nodes
-// (and the mean is above zero). For each hot node, hottest first, its hottest leader that can
-// move goes to a voter on a cooler usable node: the coolest voter whose load after the move stays
-// below the source's (target + x < source - x), so the hot spot is never just relocated and the
-// same leader never comes back. A shard hot on its own cannot move that way: split by load is
-// what cuts it. Replicas are not moved: leader transfers are cheap and usually enough.
+// and above hot_node_min_ops_per_sec (smaller loads are noise: rates measured over one heartbeat
+// would move leaders back and forth). Leaders being transferred count on their new node. For
+// each hot node, hottest first, its hottest leader that can move goes to a voter on a cooler
+// usable node: the coolest voter whose load after the move stays below the source's
+// (target + x < source - x), so the hot spot is never just relocated and the same leader never
+// comes back. A shard hot on its own cannot move that way: split by load is what cuts it.
+// Replicas are not moved: leader transfers are cheap and usually enough.
 #include <algorithm>
 #include <optional>
 
@@ -33,13 +35,17 @@ class HotBalancer {
     }
     double total = 0;
     for (const ShardInfo& s : view_.shards) {
-      auto it = load.find(s.leader);
+      // A leader on its way elsewhere (an operator in flight) loads its new node already.
+      auto to = view_.leaders_in_flight.find(s.desc.id);
+      auto it = load.find(to != view_.leaders_in_flight.end() ? to->second : s.leader);
       if (it == load.end()) continue;
       it->second += s.stats.*dim;
       total += s.stats.*dim;
     }
     if (load.empty() || total <= 0) return;
-    const double hot = view_.config.hot_node_ratio * total / static_cast<double>(load.size());
+    const double hot =
+        std::max(view_.config.hot_node_ratio * total / static_cast<double>(load.size()),
+                 view_.config.hot_node_min_ops_per_sec);
     std::vector<NodeId> hot_nodes;
     for (const auto& [id, l] : load) {
       if (l > hot) hot_nodes.push_back(id);

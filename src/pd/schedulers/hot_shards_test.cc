@@ -13,9 +13,10 @@ using namespace test;
 constexpr const char* kKind = "hot-shard";
 
 // Shards 1-3 led by node 1 (400, 300, 200 write ops/s), shard 4 by node 2 (100), shard 5 by
-// node 3 (0): loads 900, 100, 0, mean 333, hot above 500.
+// node 3 (0): loads 900, 100, 0, mean 333, hot above 500 (no minimum load).
 ClusterView HotNodeOne() {
   ClusterView v = MakeView(3);
+  v.config.hot_node_min_ops_per_sec = 0;
   const double writes[] = {400, 300, 200, 100, 0};
   const uint64_t leaders[] = {1, 1, 1, 2, 3};
   AddShards(
@@ -35,6 +36,25 @@ TEST(HotShardsTest, HottestLeaderMovesToTheCoolestVoter) {
   // Node 3 (0 + 400 < 900 - 400); node 2 would not do (100 + 400 is not below 500).
   ExpectOp(v, ops[0], 1, kKind, {Transfer(3)});
   EXPECT_EQ(ops[0].priority, kPriorityHot);
+}
+
+TEST(HotShardsTest, LoadBelowTheMinimumIsNoise) {
+  ClusterView v = HotNodeOne();
+  v.config.hot_node_min_ops_per_sec = 1000;  // node 1's 900 ops/s is not hot
+  EXPECT_TRUE(ScheduleHotShards(v).empty());
+  v.config.hot_node_min_ops_per_sec = 899;
+  EXPECT_EQ(ScheduleHotShards(v).size(), 1u);
+}
+
+TEST(HotShardsTest, ALeaderInFlightLoadsItsNewNode) {
+  ClusterView v = HotNodeOne();
+  // Shard 1 (400) is already on its way to node 3: loads 500, 100, 400 (mean 333, hot above
+  // 500): nothing more to move.
+  v.busy_shards = {ShardId(1)};
+  v.leaders_in_flight[ShardId(1)] = NodeId(3);
+  EXPECT_TRUE(ScheduleHotShards(v).empty());
+  v.leaders_in_flight.clear();  // counted on node 1, shard 2 would go too
+  EXPECT_EQ(ScheduleHotShards(v).size(), 1u);
 }
 
 TEST(HotShardsTest, ReadsCountToo) {
