@@ -28,7 +28,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ "$MEMBERS" == 1 || "$MEMBERS" == 3 ]] || { echo "--members: 1 or 3" >&2; exit 2; }
-TESSERA="$BUILD_DIR/src/cmd/tessera"
+TESSERA="$BUILD_DIR/tessera"
 BENCH="$BUILD_DIR/bench/tso_bench"
 require_executables "$TESSERA" "$BENCH"
 with_workdir tessera-tso

@@ -179,7 +179,7 @@ v1::ReadOptions ReadOpts(const std::string& c) {
 }  // namespace
 
 CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* f) {
-  auto* ctl = app->add_subcommand("ctl", "Key-value commands against a cluster");
+  auto* ctl = app->add_subcommand("ctl", "Key-value and admin commands against a cluster");
   ctl->add_option("--endpoints", f->endpoints, "Comma-separated host:port of nodes");
   ctl->add_option("--timeout-ms", f->timeout_ms, "Overall deadline per command");
   ctl->require_subcommand(1);
@@ -200,7 +200,8 @@ CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* f) {
   f->scan->add_flag("--keys-only", f->keys_only, "Keys without values");
   f->scan->add_option("--consistency", f->consistency, "strong, follower or stale")
       ->check(CLI::IsMember({"strong", "follower", "stale"}));
-  f->shards = ctl->add_subcommand("shards", "List the shards the nodes report");
+  f->shards = ctl->add_subcommand(
+      "shards", "List the shards: PD's map with --pd, else what the nodes report");
   f->split = ctl->add_subcommand("split", "Split the shard holding KEY at KEY");
   f->split->add_option("key", f->key)->required();
   f->merge = ctl->add_subcommand(
@@ -208,6 +209,7 @@ CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* f) {
       "Remove the shard boundary at KEY: the shard starting at KEY merges into the one "
       "ending there (both on the same nodes); waits until the merge completes");
   f->merge->add_option("key", f->key)->required();
+  AddPdCtlCommands(ctl, &f->pd);
   return ctl;
 }
 
@@ -271,6 +273,10 @@ bool RunMerge(Cluster& c, const CtlFlags& f, std::string* msg) {
 }
 
 int RunCtl(const CtlFlags& f) {
+  PdCtlFlags pd = f.pd;
+  pd.timeout_ms = f.timeout_ms;
+  if (auto code = RunPdCtl(pd)) return *code;
+  if (f.shards->parsed() && !pd.pd.empty()) return RunPdShards(pd);
   Cluster c(f.endpoints);
   if (c.empty()) {
     std::fprintf(stderr, "tessera ctl: no endpoints\n");

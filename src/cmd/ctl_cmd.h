@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "cmd/pd_ctl.h"
+
 namespace tessera::cmd {
 
 struct CtlFlags {
@@ -28,6 +30,7 @@ struct CtlFlags {
   std::string key, value, start, end;
   CLI::App *put = nullptr, *get = nullptr, *del = nullptr, *scan = nullptr, *shards = nullptr,
            *split = nullptr, *merge = nullptr;
+  PdCtlFlags pd;  // --pd and the placement driver's commands (pd_ctl.h)
 };
 
 CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* flags);

@@ -9,7 +9,8 @@ grpc::Status PdService::Answer(const Status& s, v1::PdResponseHeader* h) const {
   h->set_cluster_id(core_->cluster_id());
   if (s.ok()) return grpc::Status::OK;
   v1::PdError* e = h->mutable_error();
-  e->set_message(s.ToString());
+  // The kind carries the code; an unmapped code stays in the message ("Aborted: ...").
+  e->set_message(std::string(s.message()));
   switch (s.code()) {
     case Status::Code::kNotLeader: {
       auto* nl = e->mutable_not_leader();
@@ -32,6 +33,7 @@ grpc::Status PdService::Answer(const Status& s, v1::PdResponseHeader* h) const {
       e->mutable_stale_epoch();
       break;
     default:
+      e->set_message(s.ToString());
       e->mutable_unavailable();
       break;
   }

@@ -1,9 +1,10 @@
 // Drain: empties nodes being removed (NodeState::kDraining), one replica per shard per call.
 //
 // A voter moves to a usable node (MoveReplicaSteps: learner, promote, leadership away if the
-// draining node leads, remove), so the shard keeps its voter count throughout. A learner on a
-// draining node is only removed: learners are transient here, and the replica checker adds what
-// the shard lacks.
+// draining node leads, remove), so the shard keeps its voter count throughout. When no node can
+// take the replica, a draining leader still hands its leadership to a usable, caught-up voter
+// (the node serves nothing while it waits for room). A learner on a draining node is only
+// removed: learners are transient here, and the replica checker adds what the shard lacks.
 #include <optional>
 
 #include "pd/schedulers.h"
@@ -19,9 +20,18 @@ std::optional<std::vector<Step>> Evict(const ClusterView& view, const ShardInfo&
   const Step remove{.kind = Step::Kind::kRemoveReplica, .node = from};
   if (IsLearner(s, from)) return std::vector<Step>{remove};
   std::optional<NodeId> to = PickNewReplicaNode(view, s, *counts);
-  if (!to) return std::nullopt;
-  ++(*counts)[*to];
-  return MoveReplicaSteps(s, from, *to);
+  if (to) {
+    ++(*counts)[*to];
+    return MoveReplicaSteps(s, from, *to);
+  }
+  if (s.leader != from) return std::nullopt;
+  for (NodeId v : s.desc.voters) {  // sorted: the lowest usable id
+    const NodeInfo* n = view.FindNode(v);
+    if (v == from || n == nullptr || !view.IsNodeUsable(*n)) continue;
+    if (Contains(s.pending_replicas, v) || !IsReplicaAlive(view, s, v)) continue;
+    return std::vector<Step>{{.kind = Step::Kind::kTransferLeader, .node = v}};
+  }
+  return std::nullopt;
 }
 
 }  // namespace

@@ -45,6 +45,12 @@ TEST(DrainTest, NothingWithoutAUsableNodeOrForBusyShards) {
   Node(v, 3).state = NodeState::kDraining;
   Node(v, 4).stats.busy = true;
   EXPECT_TRUE(DrainNodes(v).empty());
+  // Leading there, a shard at least hands its leadership away while the replica must wait.
+  Shard(v, 2).leader = NodeId(3);
+  std::vector<Operator> lead = DrainNodes(v);
+  ASSERT_EQ(lead.size(), 1u);
+  ExpectOp(v, lead[0], 2, kKind, {Transfer(1)});
+  Shard(v, 2).leader = NodeId(1);
   Node(v, 4).stats.busy = false;
   v.busy_shards = {ShardId(1)};
   std::vector<Operator> ops = DrainNodes(v);
