@@ -22,7 +22,8 @@ if running; then
   echo "The playground is already running (pids $(tr '\n' ' ' <"$DIR/pids"))."
 else
   rm -f "$DIR/pids"
-  nohup "$B" pd --member-id 1 --data-dir "$DIR/pd" --listen "$PD" >"$DIR/pd.log" 2>&1 &
+  nohup "$B" pd --member-id 1 --data-dir "$DIR/pd" --listen "$PD" \
+    --status-addr "127.0.0.1:$((STATUS_BASE_PORT + 3))" >"$DIR/pd.log" 2>&1 &
   echo $! >>"$DIR/pids"
   for i in 1 2 3; do
     port=$((BASE_PORT + i - 1))
@@ -44,6 +45,8 @@ for i in 1 2 3; do
   u="http://127.0.0.1:$((STATUS_BASE_PORT + i - 1))"
   STATUS_URLS+="  node $i: $u/metrics  $u/healthz  $u/status"$'\n'
 done
+u="http://127.0.0.1:$((STATUS_BASE_PORT + 3))"
+STATUS_URLS+="  PD:     $u/metrics  $u/healthz  $u/status (PD's own Raft group)"$'\n'
 cat <<MSG
 
 Tessera playground: PD on port ${PD_PORT}, 3 nodes on ports ${BASE_PORT}-$((BASE_PORT + 2)).
@@ -53,7 +56,7 @@ Tessera playground: PD on port ${PD_PORT}, 3 nodes on ports ${BASE_PORT}-$((BASE
   $B ctl --endpoints $ENDPOINTS get greeting --consistency follower
   $B ctl --endpoints $ENDPOINTS scan
 
-Status pages of each node (Prometheus metrics, health, shards as JSON; docs/observability.md):
+Status pages (Prometheus metrics, health, shards as JSON; docs/observability.md):
 
 ${STATUS_URLS}
   curl -s http://127.0.0.1:${STATUS_BASE_PORT}/status
@@ -61,7 +64,11 @@ ${STATUS_URLS}
 Kill a node (kill <pid> from $DIR/pids) and the others keep serving; start it again with
 'make playground'. Stop everything with 'make playground-stop'.
 
-PD's view (its gRPC API, proto/pd.proto; docs/pd.md): nodes, shards, operators.
+PD's view and controls (docs/pd.md):
+
+  $B ctl --pd $PD nodes
+  $B ctl --pd $PD shards
+  $B ctl --pd $PD operators
 
 Not yet: redis-cli and etcdctl front doors (later issues).
 MSG

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -126,10 +127,18 @@ class Cluster {
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     size_t i = 0;
     *msg = "no node reported a shard for the key";
+    // Between failed attempts: 10 ms, doubling up to 500 ms, never past the deadline (a cluster
+    // still starting, or electing a leader, is not hammered).
+    auto backoff = std::chrono::milliseconds(10);
+    auto pause = [&] {
+      std::this_thread::sleep_for(std::min<Clock::duration>(backoff, deadline - Clock::now()));
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+    };
     while (Clock::now() < deadline) {
       auto route = RouteFor(key);
       if (!route) {
         *msg = "unavailable: no node reported the key's shard (" + last_error_ + ")";
+        pause();
         continue;
       }
       grpc::ClientContext ctx;
@@ -146,6 +155,7 @@ class Cluster {
       }
       *msg = s.ok() ? Describe(err) : "unavailable: " + s.error_message();
       ++i;  // the next endpoint (a NotLeader hint names a node id, not an endpoint)
+      if (i % stubs_.size() == 0) pause();  // every endpoint tried once more
     }
     return false;
   }

@@ -18,6 +18,8 @@ CLI::App* AddPdCommand(CLI::App* app, PdFlags* f) {
   s->add_option("--initial-members", f->initial_members,
                 "id=host:port,... of every PD member (1 or 3); default: this member alone");
   s->add_option("--log-level", f->log_level, "trace, debug, info, warn or error");
+  s->add_option("--status-addr", f->status_addr,
+                "host:port of an HTTP status port (/metrics, /healthz, /status)");
   s->add_option("--tick-ms", f->tick_ms, "Length of a Raft tick of PD's group in milliseconds");
   s->add_option("--replicas", f->replicas, "Replicas per shard (a new cluster's default: 3)");
   s->add_option("--max-node-down-time-ms", f->max_node_down_time_ms,
@@ -41,6 +43,7 @@ int RunPd(const PdFlags& f) {
   c.member_id = NodeId(f.member_id);
   c.data_dir = f.data_dir;
   if (!f.listen.empty()) c.listen = f.listen;
+  c.status_addr = f.status_addr;
   c.initial_members =
       f.initial_members.empty() ? std::to_string(f.member_id) + "=" + c.listen : f.initial_members;
   if (f.tick_ms != 0) c.raft.tick_ms = f.tick_ms;

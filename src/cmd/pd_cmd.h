@@ -13,6 +13,7 @@ struct PdFlags {
   std::string listen;
   std::string initial_members;
   std::string log_level = "info";
+  std::string status_addr;
   uint32_t tick_ms = 0;
   uint32_t replicas = 0;
   int64_t max_node_down_time_ms = -1;

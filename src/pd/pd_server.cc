@@ -14,6 +14,7 @@ Result<std::unique_ptr<PdServer>> PdServer::Start(const PdServerConfig& config) 
   sc.data_dir = config.data_dir;
   sc.listen = config.listen;
   sc.initial_cluster = config.initial_members;
+  sc.status_addr = config.status_addr;
   sc.node = config.raft;
   auto members = sc.InitialCluster();
   if (!members.ok()) return members.status();

@@ -28,6 +28,9 @@ struct PdServerConfig {
   std::string listen = "127.0.0.1:2379";
   // Every member: "1=127.0.0.1:2379,2=127.0.0.1:2380,3=127.0.0.1:2381" (1 or 3 members).
   std::string initial_members;
+  // "host:port" of an HTTP status port (/metrics, /healthz, /status of the member's Raft node;
+  // server/status_http.h); empty: none.
+  std::string status_addr;
   // How often the member checks whether it leads, and the leader runs the schedulers.
   // Defaults: 100 ms, 500 ms.
   int64_t leadership_check_ms = 100;

@@ -61,13 +61,23 @@ PdClusterOptions SplitByKeys(uint64_t max_shard_keys,
   return o;
 }
 
-// Writes keys 0..n-1 in an order spread over the key space (every shard keeps growing).
-void WriteSpread(PdTestCluster& c, int n) {
-  for (int i = 0; i < n; ++i) {
+// Writes the keys of steps [from, to) of a walk over keys 0..n-1 spread over the key space
+// (every shard keeps growing).
+void WriteSpread(PdTestCluster& c, int from, int to, int n) {
+  for (int i = from; i < to; ++i) {
     const int k = (i * 7919) % n;
     Status s = c.Put(Key(k), "v" + std::to_string(k));
     ASSERT_TRUE(s.ok()) << "put " << k << ": " << s.ToString();
   }
+}
+
+// Kills PD's leader and waits for a successor; the old leader restarts as a follower.
+void FailOverPd(PdTestCluster& c) {
+  const int old_leader = c.PdLeader();
+  ASSERT_NE(old_leader, 0);
+  c.StopPd(old_leader);
+  ASSERT_TRUE(c.WaitUntil([&] { return c.PdLeader() != 0; }, 10s)) << "no new PD leader";
+  c.StartPd(old_leader);
 }
 
 // Replicas (voters) per node id over PD's shards.
@@ -106,11 +116,20 @@ TEST(PdClusterTest, FirstNodeBootstrapsAndEveryShardReachesThreeReplicas) {
   ASSERT_TRUE(c.Put("after", "restart").ok());
 }
 
+// Three PD members; PD's leader is killed halfway through the writes, while shards split.
 TEST(PdClusterTest, OneShardGrowsToSixtyFourShardsUnderWritesAndLosesNothing) {
-  PdTestCluster c(SplitByKeys(40, [](pd::ScheduleConfig& s) { s.max_operators_per_kind = 16; }));
+  PdClusterOptions o =
+      SplitByKeys(40, [](pd::ScheduleConfig& s) { s.max_operators_per_kind = 16; });
+  o.pd_members = 3;
+  PdTestCluster c(o);
   ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3); }, 30s));
   constexpr int kKeys = 64 * 60;
-  WriteSpread(c, kKeys);
+  WriteSpread(c, 0, kKeys / 2, kKeys);
+  const size_t before = c.Shards().size();
+  ASSERT_NO_FATAL_FAILURE(FailOverPd(c));
+  // The new leader routes by what its predecessor persisted: no shard forgotten.
+  EXPECT_GE(c.Shards().size(), before);
+  WriteSpread(c, kKeys / 2, kKeys, kKeys);
   // At least 64 shards, and PD's map of them tiles the key space once every split's right half
   // has reported.
   std::vector<pd::ShardInfo> shards;
@@ -170,15 +189,6 @@ TEST(PdClusterTest, PdLeaderFailoverKeepsTimestampsMonotonicAndClientsWorking) {
   EXPECT_GT(*third, *second + 99);
 }
 
-// Kills PD's leader and waits for a successor; the old leader restarts as a follower.
-void FailOverPd(PdTestCluster& c) {
-  const int old_leader = c.PdLeader();
-  ASSERT_NE(old_leader, 0);
-  c.StopPd(old_leader);
-  ASSERT_TRUE(c.WaitUntil([&] { return c.PdLeader() != 0; }, 10s)) << "no new PD leader";
-  c.StartPd(old_leader);
-}
-
 // With three PD members whose leader is killed twice along the way (while the new node fills
 // and while the dead node's replicas are replaced): clients see only latency.
 TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) {
@@ -188,7 +198,7 @@ TEST(PdClusterTest, ANewNodeGetsItsShareLeadersBalanceAndAKilledNodeIsReplaced) 
   PdTestCluster c(o);
   ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3); }, 30s));
   constexpr int kKeys = 720;
-  WriteSpread(c, kKeys);
+  WriteSpread(c, 0, kKeys, kKeys);
   ASSERT_TRUE(c.WaitUntil([&] { return AllShardsHave(c, 3, 20); }, 60s))
       << c.Shards().size() << " shards";
 

@@ -22,7 +22,8 @@ std::map<NodeId, int> LeaderCounts(const ClusterView& v) {
   return count;
 }
 
-TEST(BalanceLeadersTest, MovesLeadersFromTheBusiestNodeToTheIdlest) {
+// Six shards on nodes 1-3, all led by node 1.
+ClusterView SixLedByNodeOne() {
   ClusterView v = MakeView(3);
   AddShards(
       v, 1, 6,
@@ -30,6 +31,11 @@ TEST(BalanceLeadersTest, MovesLeadersFromTheBusiestNodeToTheIdlest) {
         return std::vector<uint64_t>{1, 2, 3};
       },
       [](int) { return 1; });
+  return v;
+}
+
+TEST(BalanceLeadersTest, MovesLeadersFromTheBusiestNodeToTheIdlest) {
+  ClusterView v = SixLedByNodeOne();
   std::vector<Operator> ops = BalanceLeaders(v);
   // Counts 6, 0, 0 -> 5, 1, 0 -> 4, 1, 1 -> 3, 2, 1 -> 2, 2, 2.
   ASSERT_EQ(ops.size(), 4u);
@@ -41,13 +47,7 @@ TEST(BalanceLeadersTest, MovesLeadersFromTheBusiestNodeToTheIdlest) {
 }
 
 TEST(BalanceLeadersTest, TransfersInFlightCountAsMade) {
-  ClusterView v = MakeView(3);
-  AddShards(
-      v, 1, 6,
-      [](int) {
-        return std::vector<uint64_t>{1, 2, 3};
-      },
-      [](int) { return 1; });
+  ClusterView v = SixLedByNodeOne();
   // The four transfers of the test above are under way: 6, 0, 0 will be 2, 2, 2.
   v.busy_shards = {ShardId(1), ShardId(2), ShardId(3), ShardId(4)};
   v.leaders_in_flight = {{ShardId(1), NodeId(2)},

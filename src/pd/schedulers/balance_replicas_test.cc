@@ -55,7 +55,8 @@ void ExpectSpreadWithin(const ClusterView& v, double fraction) {
   EXPECT_LE(static_cast<double>(hi - lo), fraction * mean) << "max " << hi << " min " << lo;
 }
 
-TEST(BalanceReplicasTest, MovesFromTheFullestNodeToTheEmptiest) {
+// Three empty shards on nodes 1-3 (led by node 2); node 4 holds nothing.
+ClusterView ThreeShardsAndAnEmptyNode() {
   ClusterView v = MakeView(4);
   AddShards(
       v, 1, 3,
@@ -63,6 +64,11 @@ TEST(BalanceReplicasTest, MovesFromTheFullestNodeToTheEmptiest) {
         return std::vector<uint64_t>{1, 2, 3};
       },
       [](int) { return 2; });
+  return v;
+}
+
+TEST(BalanceReplicasTest, MovesFromTheFullestNodeToTheEmptiest) {
+  ClusterView v = ThreeShardsAndAnEmptyNode();
   std::vector<Operator> ops = BalanceReplicas(v);
   // Scores 3, 3, 3, 0 MiB: node 1 gives shard 1, node 2 (leader) shard 2; then 2, 2, 3, 2 is
   // within what one more move could improve without overshooting.
@@ -73,13 +79,7 @@ TEST(BalanceReplicasTest, MovesFromTheFullestNodeToTheEmptiest) {
 }
 
 TEST(BalanceReplicasTest, MovesInFlightCountAsMade) {
-  ClusterView v = MakeView(4);
-  AddShards(
-      v, 1, 3,
-      [](int) {
-        return std::vector<uint64_t>{1, 2, 3};
-      },
-      [](int) { return 2; });
+  ClusterView v = ThreeShardsAndAnEmptyNode();
   // The two moves of the test above are under way (shard 1's learner already added on node 4).
   Shard(v, 1).desc.learners = Ids({4});
   v.busy_shards = {ShardId(1), ShardId(2)};
