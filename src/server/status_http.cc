@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/assert.h"
@@ -191,6 +192,10 @@ Result<std::string> NodeStatusJson(const StatusSources& s) {
   std::vector<multiraft::ShardDescriptor> descs = node.Shards();  // by shard id
   std::sort(descs.begin(), descs.end(),
             [](const auto& a, const auto& b) { return a.start_key < b.start_key; });
+  // Roles as each replica's worker sees them (a worker that does not answer within 500 ms is left
+  // out: its replicas show a null role).
+  std::map<ShardId, multiraft::ReplicaReport> reports;
+  for (auto& r : node.Report(/*timeout_ms=*/500)) reports.emplace(r.desc.id, std::move(r));
   Json shards = Json::array();
   for (const multiraft::ShardDescriptor& d : descs) {
     // The applied index as persisted, atomically with the applied data (local_state.h).
@@ -206,11 +211,17 @@ Result<std::string> NodeStatusJson(const StatusSources& s) {
         {"epoch", {{"conf_version", d.epoch.conf_version}, {"version", d.epoch.version}}},
         {"voters", NodeIds(d.voters)},
         {"learners", NodeIds(d.learners)},
-        // The role lives on the worker thread that owns the replica; no thread-safe view of it
-        // exists yet (docs/observability.md).
         {"role", nullptr},
         {"applied_index", apply->applied_index.value()},
     };
+    if (auto r = reports.find(d.id); r != reports.end()) {
+      const auto& rep = r->second;
+      const bool learner = std::find(rep.desc.learners.begin(), rep.desc.learners.end(),
+                                     node.id()) != rep.desc.learners.end();
+      j["role"] = rep.leader ? "leader" : learner ? "learner" : "follower";
+      // The leader this replica knows (null: none, e.g. during an election).
+      j["leader"] = rep.leader_id ? Json(rep.leader_id.value()) : Json(nullptr);
+    }
     if (apply->merge) {
       // Prepared to merge into its neighbour: frozen until the merge commits or rolls back.
       j["merging_into"] = apply->merge->target.value();

@@ -180,7 +180,9 @@ TEST(StatusHttp, PagesFollowTheNodeAndStopWithIt) {
   EXPECT_EQ(shard.at("epoch").at("conf_version"), 0);
   EXPECT_EQ(shard.at("epoch").at("version"), 0);
   EXPECT_EQ(shard.at("voters"), nlohmann::json::array({1}));
-  EXPECT_TRUE(shard.at("role").is_null());
+  // One voter: the node leads its shard, and knows it.
+  EXPECT_EQ(shard.at("role"), "leader");
+  EXPECT_EQ(shard.at("leader"), 1);
   // After the bootstrap snapshot: the leader's empty entry and the two writes, all applied
   // before they were acknowledged.
   const uint64_t applied = shard.at("applied_index").get<uint64_t>();
