@@ -193,6 +193,7 @@ void PdAgent::HeartbeatOnce() {
   ns.shard_count = static_cast<uint32_t>(reports.size());
   std::vector<pd::ShardInfo> shards;
   std::map<ShardId, multiraft::ReplicaCounters> counters;
+  std::map<ShardId, MeasuredSize> sizes;
   for (const auto& r : reports) {
     counters[r.desc.id] = r.counters;
     auto prev = last_counters_.find(r.desc.id);
@@ -214,9 +215,18 @@ void PdAgent::HeartbeatOnce() {
     rep.down_replicas = r.down_peers;
     rep.pending_replicas = r.pending_peers;
     rep.term = r.term;
-    if (auto st = ShardSize(engine, r.desc); st.ok()) {
-      rep.stats.approximate_size_bytes = st->approximate_bytes;
-      rep.stats.approximate_keys = st->approximate_keys;
+    auto measured = sizes_.find(r.desc.id);
+    const bool fresh =
+        measured != sizes_.end() && measured->second.version == r.desc.epoch.version &&
+        measured->second.term == r.term && measured->second.write_ops == r.counters.write_ops;
+    if (fresh) {
+      sizes[r.desc.id] = measured->second;
+    } else if (auto st = ShardSize(engine, r.desc); st.ok()) {
+      sizes[r.desc.id] = {r.desc.epoch.version, r.term, r.counters.write_ops, *st};
+    }
+    if (auto s = sizes.find(r.desc.id); s != sizes.end()) {
+      rep.stats.approximate_size_bytes = s->second.stats.approximate_bytes;
+      rep.stats.approximate_keys = s->second.stats.approximate_keys;
     }
     rep.stats.write_ops_per_sec = static_cast<double>(d.write_ops) * rate;
     rep.stats.write_bytes_per_sec = static_cast<double>(d.write_bytes) * rate;
@@ -224,6 +234,9 @@ void PdAgent::HeartbeatOnce() {
     shards.push_back(std::move(rep));
   }
   last_counters_ = std::move(counters);
+  sizes_ = std::move(sizes);
+  std::erase_if(started_,
+                [&](const auto& e) { return now - e.second.second >= 3 * opts_.heartbeat_ms; });
 
   auto state = client_->NodeHeartbeat(id_, ns);
   Result<std::vector<pd::ShardCommand>> cmds =

@@ -64,12 +64,21 @@ class PdAgent {
   multiraft::Node* node_ = nullptr;
   StaticAddressResolver* resolver_ = nullptr;
 
-  // Rates: the counters of each led shard at the previous heartbeat.
+  // Rates: the counters of each shard at the previous heartbeat.
   std::map<ShardId, multiraft::ReplicaCounters> last_counters_;
+  // The size last reported for each led shard and what it was measured at. Measured again only
+  // when the shard took writes, changed range or term since: while this node leads, data only
+  // arrives through its own proposals (counted), a merge (new version) or another leader's term.
+  struct MeasuredSize {
+    uint64_t version = 0, term = 0, write_ops = 0;
+    storage::RangeStats stats;
+  };
+  std::map<ShardId, MeasuredSize> sizes_;
   int64_t last_heartbeat_ms_ = 0;
   bool pd_failing_ = false;  // the last heartbeat failed
   // Steps handed to the node recently (shard -> when), so that a step PD repeats before the
-  // node's change shows in a report is not started twice at once.
+  // node's change shows in a report is not started twice at once. Entries older than that
+  // window are dropped at each heartbeat.
   std::map<ShardId, std::pair<std::string, int64_t>> started_;
 
   std::mutex mu_;

@@ -36,11 +36,6 @@ bool PdTestCluster::WaitUntil(const std::function<bool()>& pred,
   }
 }
 
-void PdTestCluster::AwaitRouteChange(uint64_t seen,
-                                     std::chrono::steady_clock::time_point deadline) {
-  changes_.WaitPast(seen, deadline);
-}
-
 PdTestCluster::PdTestCluster(PdClusterOptions opts) : opts_(std::move(opts)) {
   dir_ = std::filesystem::temp_directory_path() /
          ("tessera-pd-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
@@ -173,7 +168,7 @@ Status PdTestCluster::CallRouted(const std::string& key, std::chrono::millisecon
     if (!shard.ok() || addr.empty()) {
       last =
           shard.ok() ? Status::Unavailable("no leader known for the key's shard") : shard.status();
-      AwaitRouteChange(seen, deadline);
+      changes_.WaitPast(seen, deadline);  // PD will learn better
       continue;
     }
     Route(*shard, &req);
@@ -187,7 +182,7 @@ Status PdTestCluster::CallRouted(const std::string& key, std::chrono::millisecon
     }
     // A node that is gone, or an answer that says the route is stale: PD will learn better.
     if (g.error_code() == grpc::StatusCode::UNAVAILABLE || (g.ok() && RouteIsStale(resp->error())))
-      AwaitRouteChange(seen, deadline);
+      changes_.WaitPast(seen, deadline);  // PD will learn better
   }
   return last;
 }

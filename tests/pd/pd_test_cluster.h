@@ -82,9 +82,6 @@ class PdTestCluster {
  private:
   v1::Kv::Stub* StubFor(const std::string& address);
   std::string AddressOf(NodeId node);
-  // After an answer that says PD's route is stale (no shard, no leader, another epoch): waits
-  // for PD to learn something new, until `deadline`.
-  void AwaitRouteChange(uint64_t seen, std::chrono::steady_clock::time_point deadline);
   // One request routed by `key` (header filled from PD's route), retried until `timeout`.
   template <typename Request, typename Response>
   Status CallRouted(const std::string& key, std::chrono::milliseconds timeout, Request req,
