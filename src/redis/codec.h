@@ -33,9 +33,13 @@
 namespace tessera::redis {
 
 // The prefix of every Redis key in the store.
-inline constexpr std::string_view kKeyPrefix = "\xff" "r";
+inline constexpr std::string_view kKeyPrefix =
+    "\xff"
+    "r";
 // The first store key after the namespace (exclusive end of a scan of the whole namespace).
-inline constexpr std::string_view kKeyPrefixEnd = "\xff" "s";
+inline constexpr std::string_view kKeyPrefixEnd =
+    "\xff"
+    "s";
 // Longest store key (storage::kMaxKeyBytes, not included to keep this module free of storage/).
 inline constexpr size_t kMaxStoreKeyBytes = 511;
 inline constexpr size_t kMaxRedisKeyBytes = kMaxStoreKeyBytes - kKeyPrefix.size();

@@ -74,8 +74,9 @@ std::string UnknownCommandError(const std::vector<std::string>& args) {
   msg.append("', with args beginning with: ");
   std::string list;
   for (size_t i = 1; i < args.size() && list.size() < 128; ++i) {
+    size_t room = 128 - list.size();
     list.push_back('\'');
-    list.append(std::string_view(args[i]).substr(0, 128 - list.size()));
+    list.append(std::string_view(args[i]).substr(0, room));
     list.append("' ");
   }
   return msg + list;
@@ -89,8 +90,8 @@ enum class PlainKind { kNone, kSet, kGet };
 
 // Plain "SET k v" / "GET k" within limits: the commands ExecuteBatch groups.
 PlainKind Classify(const std::vector<std::string>& args) {
-  if (args.size() == 3 && EqualsIgnoreCase(args[0], "set") &&
-      args[1].size() <= kMaxRedisKeyBytes && args[2].size() <= kMaxValueBytes) {
+  if (args.size() == 3 && EqualsIgnoreCase(args[0], "set") && args[1].size() <= kMaxRedisKeyBytes &&
+      args[2].size() <= kMaxValueBytes) {
     return PlainKind::kSet;
   }
   if (args.size() == 2 && EqualsIgnoreCase(args[0], "get") && args[1].size() <= kMaxRedisKeyBytes) {
@@ -320,8 +321,7 @@ void CommandExecutor::ExecuteBatch(Session* session,
   }
 }
 
-size_t CommandExecutor::BatchSets(std::span<const std::vector<std::string>> run,
-                                  std::string* out) {
+size_t CommandExecutor::BatchSets(std::span<const std::vector<std::string>> run, std::string* out) {
   auto start = std::chrono::steady_clock::now();
   // One pair per key, with the key's last value in the run: the final state of running the SETs
   // one by one. BatchPut does not promise an order among duplicate keys.
@@ -350,8 +350,7 @@ size_t CommandExecutor::BatchSets(std::span<const std::vector<std::string>> run,
   return run.size();
 }
 
-size_t CommandExecutor::BatchGets(std::span<const std::vector<std::string>> run,
-                                  std::string* out) {
+size_t CommandExecutor::BatchGets(std::span<const std::vector<std::string>> run, std::string* out) {
   auto start = std::chrono::steady_clock::now();
   std::vector<std::string> keys;
   keys.reserve(run.size());

@@ -52,8 +52,8 @@ struct ExecutorOptions {
 
 // Per-connection state.
 struct Session {
-  int64_t id = 0;    // CLIENT ID
-  std::string name;  // CLIENT SETNAME
+  int64_t id = 0;      // CLIENT ID
+  std::string name;    // CLIENT SETNAME
   bool close = false;  // set by QUIT: the connection closes once the replies so far are sent
 };
 

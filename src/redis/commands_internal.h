@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <span>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -99,14 +99,16 @@ struct Current {
 // Returns its error, a backend error, Corruption (unless allow_corrupt), or Aborted after
 // max_attempts lost swaps.
 Status ReadModifyWrite(Backend* backend, std::string_view store_key, int max_attempts,
-                       bool allow_corrupt, const std::function<Status(const Current&, Decision*)>& decide);
+                       bool allow_corrupt,
+                       const std::function<Status(const Current&, Decision*)>& decide);
 
 // Milliseconds since the epoch at which a relative or absolute expiry falls, or false on
 // overflow. `unit_ms` is 1000 for seconds; `absolute` for EXAT/PXAT/EXPIREAT/PEXPIREAT.
 bool ExpiryToAbsoluteMs(int64_t amount, int64_t unit_ms, bool absolute, int64_t now_ms,
                         int64_t* at_ms);
 
-// --- SCAN cursors ---------------------------------------------------------------------------------
+// --- SCAN cursors
+// ---------------------------------------------------------------------------------
 
 // SCAN's cursors: the client sees a 64-bit number (redis-cli --scan and many clients parse the
 // cursor as an unsigned integer); it names the last store key returned, remembered here. Bounded:
@@ -128,7 +130,8 @@ class ScanCursors {
   std::deque<uint64_t> order_;                         // guarded by mu_; oldest first
 };
 
-// --- Handlers -------------------------------------------------------------------------------------
+// --- Handlers
+// -------------------------------------------------------------------------------------
 
 // commands_string.cc
 void CmdGet(Ctx& ctx);

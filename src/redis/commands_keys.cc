@@ -168,14 +168,14 @@ void CmdDel(Ctx& ctx) {
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     bool existed = false;
-    Status st = ReadModifyWrite(ctx.backend(), EncodeKey(ctx.args[i]),
-                                ctx.exec.options().max_cas_attempts, true,
-                                [&](const Current& cur, Decision* d) {
-                                  existed = cur.live.has_value() || cur.corrupt;
-                                  d->write = cur.present;  // expired values go too
-                                  d->desired.reset();
-                                  return Status::OK();
-                                });
+    Status st =
+        ReadModifyWrite(ctx.backend(), EncodeKey(ctx.args[i]), ctx.exec.options().max_cas_attempts,
+                        true, [&](const Current& cur, Decision* d) {
+                          existed = cur.live.has_value() || cur.corrupt;
+                          d->write = cur.present;  // expired values go too
+                          d->desired.reset();
+                          return Status::OK();
+                        });
     if (!st.ok()) return ReplyError(ctx.out, st);
     if (existed) ++deleted;
   }

@@ -25,8 +25,8 @@ void WrongArgs(Ctx& ctx, std::string_view name) {
 }
 
 void UnknownSubcommand(Ctx& ctx, std::string_view cmd) {
-  ctx.out.Error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) +
-                "'. Try " + std::string(cmd) + " HELP.");
+  ctx.out.Error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) + "'. Try " +
+                std::string(cmd) + " HELP.");
 }
 
 // One COMMAND entry in Redis 7's layout: name, arity, flags, first key, last key, step, ACL
@@ -51,8 +51,8 @@ void ReplyCommandInfo(Ctx& ctx, const CommandSpec& c) {
 }
 
 std::string ServerSection(Ctx& ctx) {
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::steady_clock::now() - ctx.exec.start_time())
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                 ctx.exec.start_time())
                     .count();
   std::string s = "# Server\r\n";
   s += "redis_version:" + std::string(kRedisVersion) + "\r\n";
@@ -133,7 +133,8 @@ void CmdCommand(Ctx& ctx) {
     return;
   }
   std::string sub = ToLower(ctx.args[1]);
-  if (sub == "count" && ctx.args.size() == 2) return ctx.out.Integer(static_cast<int64_t>(table.size()));
+  if (sub == "count" && ctx.args.size() == 2)
+    return ctx.out.Integer(static_cast<int64_t>(table.size()));
   if (sub == "docs") return ctx.out.ArrayHeader(0);
   if (sub == "list" && ctx.args.size() == 2) {
     ctx.out.ArrayHeader(table.size());

@@ -91,22 +91,21 @@ void IncrementBy(Ctx& ctx, int64_t delta) {
   if (!CheckKeyArg(ctx, key)) return;
   int64_t result = 0;
   const char* error = nullptr;
-  Status st = ReadModifyWrite(
-      ctx.backend(), EncodeKey(key), ctx.exec.options().max_cas_attempts, false,
-      [&](const Current& cur, Decision* d) {
-        error = nullptr;
-        int64_t old = 0;
-        if (cur.live.has_value() && !ParseInt64(cur.live->payload, &old)) {
-          error = kNotIntegerError;
-        } else if (__builtin_add_overflow(old, delta, &result)) {
-          error = "ERR increment or decrement would overflow";
-        } else {
-          d->write = true;
-          d->desired =
-              EncodeValue(std::to_string(result), cur.live ? cur.live->expire_at_ms : 0);
-        }
-        return Status::OK();
-      });
+  Status st = ReadModifyWrite(ctx.backend(), EncodeKey(key), ctx.exec.options().max_cas_attempts,
+                              false, [&](const Current& cur, Decision* d) {
+                                error = nullptr;
+                                int64_t old = 0;
+                                if (cur.live.has_value() && !ParseInt64(cur.live->payload, &old)) {
+                                  error = kNotIntegerError;
+                                } else if (__builtin_add_overflow(old, delta, &result)) {
+                                  error = "ERR increment or decrement would overflow";
+                                } else {
+                                  d->write = true;
+                                  d->desired = EncodeValue(std::to_string(result),
+                                                           cur.live ? cur.live->expire_at_ms : 0);
+                                }
+                                return Status::OK();
+                              });
   if (!st.ok()) {
     ReplyError(ctx.out, st);
   } else if (error != nullptr) {
@@ -135,19 +134,19 @@ void CmdSet(Ctx& ctx) {
   if (!o.nx && !o.xx && !o.get && !o.keep_ttl) return BlindSet(ctx, key, value, o.expire_at_ms);
   bool written = false;
   std::optional<LiveValue> old;
-  Status st = ReadModifyWrite(
-      ctx.backend(), EncodeKey(key), ctx.exec.options().max_cas_attempts, false,
-      [&](const Current& cur, Decision* d) {
-        old = cur.live;
-        bool exists = cur.live.has_value();
-        written = !(o.nx && exists) && !(o.xx && !exists);
-        if (written) {
-          int64_t expiry = o.keep_ttl && exists ? cur.live->expire_at_ms : o.expire_at_ms;
-          d->write = true;
-          d->desired = EncodeValue(value, expiry);
-        }
-        return Status::OK();
-      });
+  Status st = ReadModifyWrite(ctx.backend(), EncodeKey(key), ctx.exec.options().max_cas_attempts,
+                              false, [&](const Current& cur, Decision* d) {
+                                old = cur.live;
+                                bool exists = cur.live.has_value();
+                                written = !(o.nx && exists) && !(o.xx && !exists);
+                                if (written) {
+                                  int64_t expiry = o.keep_ttl && exists ? cur.live->expire_at_ms
+                                                                        : o.expire_at_ms;
+                                  d->write = true;
+                                  d->desired = EncodeValue(value, expiry);
+                                }
+                                return Status::OK();
+                              });
   if (!st.ok()) return ReplyError(ctx.out, st);
   if (o.get) return ReplyValue(ctx, old);
   if (written) {
@@ -272,18 +271,18 @@ void CmdAppend(Ctx& ctx) {
   if (!CheckKeyArg(ctx, key) || !CheckValueArg(ctx, suffix)) return;
   size_t length = 0;
   bool too_large = false;
-  Status st = ReadModifyWrite(
-      ctx.backend(), EncodeKey(key), ctx.exec.options().max_cas_attempts, false,
-      [&](const Current& cur, Decision* d) {
-        std::string payload = cur.live ? cur.live->payload : std::string();
-        too_large = payload.size() + suffix.size() > kMaxValueBytes;
-        if (too_large) return Status::OK();
-        payload.append(suffix);
-        length = payload.size();
-        d->write = true;
-        d->desired = EncodeValue(payload, cur.live ? cur.live->expire_at_ms : 0);
-        return Status::OK();
-      });
+  Status st = ReadModifyWrite(ctx.backend(), EncodeKey(key), ctx.exec.options().max_cas_attempts,
+                              false, [&](const Current& cur, Decision* d) {
+                                std::string payload = cur.live ? cur.live->payload : std::string();
+                                too_large = payload.size() + suffix.size() > kMaxValueBytes;
+                                if (too_large) return Status::OK();
+                                payload.append(suffix);
+                                length = payload.size();
+                                d->write = true;
+                                d->desired =
+                                    EncodeValue(payload, cur.live ? cur.live->expire_at_ms : 0);
+                                return Status::OK();
+                              });
   if (!st.ok()) return ReplyError(ctx.out, st);
   if (too_large) {
     return ctx.out.Error("ERR string exceeds maximum allowed size (max " +

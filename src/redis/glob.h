@@ -7,9 +7,9 @@
 //   \x     the literal x
 //
 // Bytes compare as unsigned (Redis compares range bounds as signed char; only bytes >= 0x80 in
-// a range differ) and "*" matches the empty string (Redis's loop never runs). Matching is bounded: nesting beyond 1000 stars fails the match, as in Redis,
-// and a failed star tail stops the search early, so no pattern costs exponential time.
-// Thread safety: pure functions.
+// a range differ) and "*" matches the empty string (Redis's loop never runs). Matching is bounded:
+// nesting beyond 1000 stars fails the match, as in Redis, and a failed star tail stops the search
+// early, so no pattern costs exponential time. Thread safety: pure functions.
 #pragma once
 
 #include <string_view>

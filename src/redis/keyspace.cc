@@ -89,8 +89,8 @@ Status SweepExpired(Backend* backend, size_t max_keys, std::string_view resume_a
       if (!DecodeValue(kv.value, &d).ok() || !d.ExpiredAt(now)) continue;
       bool swapped = false;
       std::optional<std::string> previous;
-      TESSERA_RETURN_IF_ERROR(backend->CompareAndSwap(kv.key, std::move(kv.value), std::nullopt,
-                                                      &swapped, &previous));
+      TESSERA_RETURN_IF_ERROR(
+          backend->CompareAndSwap(kv.key, std::move(kv.value), std::nullopt, &swapped, &previous));
       if (swapped) ++result->deleted;
     }
     if (page.size() < limit) {

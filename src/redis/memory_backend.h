@@ -22,7 +22,7 @@
 
 namespace tessera::redis {
 
-class MemoryBackend final : public Backend {
+class MemoryBackend : public Backend {  // not final: tests override a method to inject races
  public:
   explicit MemoryBackend(int64_t now_ms = 1'700'000'000'000) : now_ms_(now_ms) {}
 
@@ -61,8 +61,8 @@ class MemoryBackend final : public Backend {
   std::atomic<int64_t> now_ms_;
   mutable std::mutex mu_;
   std::map<std::string, std::string, std::less<>> data_;  // guarded by mu_
-  std::deque<Status> failures_;                          // guarded by mu_
-  CallCounts counts_;                                    // guarded by mu_
+  std::deque<Status> failures_;                           // guarded by mu_
+  CallCounts counts_;                                     // guarded by mu_
 };
 
 }  // namespace tessera::redis

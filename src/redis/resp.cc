@@ -135,8 +135,7 @@ bool ParseInt64(std::string_view s, int64_t* v) {
 }
 
 RespParser::RespParser(ParserLimits limits) : limits_(limits) {
-  TESSERA_ASSERT(limits_.max_bulk_bytes > 0 && limits_.max_args > 0 &&
-                     limits_.max_inline_bytes > 0,
+  TESSERA_ASSERT(limits_.max_bulk_bytes > 0 && limits_.max_args > 0 && limits_.max_inline_bytes > 0,
                  "ParserLimits must be positive");
 }
 
