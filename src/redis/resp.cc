@@ -163,12 +163,10 @@ ParseResult RespParser::Parse(std::string_view buf, std::vector<std::string>* ar
   while (true) {
     std::string_view rest = buf.substr(skipped);
     ParseResult r;
-    if (in_multibulk_) {
+    if (in_multibulk_ || (!rest.empty() && rest[0] == '*')) {
       r = ParseMultibulk(rest, args);
     } else if (rest.empty()) {
       r.status = ParseStatus::kNeedMore;
-    } else if (rest[0] == '*') {
-      r = ParseMultibulk(rest, args);
     } else {
       r = ParseInline(rest, args);
     }

@@ -156,7 +156,10 @@ std::string Mutate(tessera::SeededRandom& rnd) {
     size_t pos = s.empty() ? 0 : rnd.Uniform(s.size() + 1);
     switch (rnd.Uniform(6)) {
       case 0:  // flip a bit
-        if (!s.empty()) s[rnd.Uniform(s.size())] ^= static_cast<char>(1u << rnd.Uniform(8));
+        if (!s.empty()) {
+          char& c = s[rnd.Uniform(s.size())];
+          c = static_cast<char>(static_cast<unsigned char>(c) ^ (1u << rnd.Uniform(8)));
+        }
         break;
       case 1:  // insert a random byte
         s.insert(pos, 1, static_cast<char>(rnd.Uniform(256)));
