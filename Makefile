@@ -2,8 +2,8 @@
 #
 #   make build       optimized build into build/ (the binary is build/tessera)
 #   make test        install what is missing, build with ASan+UBSan into build-asan/, run every test
-#   make playground  install what is missing, build, start 3 nodes on loopback, show how to connect
-#   make playground-stop  stop the playground's nodes
+#   make playground  install what is missing, build, start PD + 3 nodes on loopback, show how to
+#                    connect; Ctrl-C stops them (build/tessera playground --help for options)
 #   make bench       build and run the benchmarks in bench/
 #   make format      clang-format every source file
 
@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 ASAN_FLAGS := -DTESSERA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps build build-asan test playground playground-stop bench format clean
+.PHONY: deps build build-asan test playground bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -33,10 +33,7 @@ test: build-asan
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
 
 playground: build
-	@scripts/playground.sh
-
-playground-stop:
-	@scripts/playground-stop.sh
+	@build/tessera playground $(PLAYGROUND_ARGS)
 
 bench: build
 	@for b in build/bench/*_bench; do [ -x "$$b" ] && "$$b"; done

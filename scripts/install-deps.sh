@@ -12,6 +12,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libcpp-httplib-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # tools the end-to-end tests drive the front doors with (redis-cli, redis-benchmark, etcdctl)
+  redis-tools etcd-client
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "cmd/ctl_kv.h"
 #include "proto/admin.grpc.pb.h"
 #include "proto/kv.grpc.pb.h"
 
@@ -192,6 +193,8 @@ CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* f) {
   auto* ctl = app->add_subcommand("ctl", "Key-value and admin commands against a cluster");
   ctl->add_option("--endpoints", f->endpoints, "Comma-separated host:port of nodes");
   ctl->add_option("--timeout-ms", f->timeout_ms, "Overall deadline per command");
+  ctl->add_option("--output", f->output, "table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
   ctl->require_subcommand(1);
   f->put = ctl->add_subcommand("put", "Write a key");
   f->put->add_option("key", f->key)->required();
@@ -200,8 +203,15 @@ CLI::App* AddCtlCommand(CLI::App* app, CtlFlags* f) {
   f->get->add_option("key", f->key)->required();
   f->get->add_option("--consistency", f->consistency, "strong, follower or stale")
       ->check(CLI::IsMember({"strong", "follower", "stale"}));
-  f->del = ctl->add_subcommand("delete", "Delete a key");
+  f->del = ctl->add_subcommand("del", "Delete a key");
+  f->del->alias("delete");
   f->del->add_option("key", f->key)->required();
+  f->cas = ctl->add_subcommand("cas", "Compare-and-swap one key atomically (needs --pd)");
+  f->cas->add_option("key", f->key)->required();
+  f->cas->add_option("new", f->value, "The value to set when the condition holds");
+  auto* expect = f->cas->add_option("--expect", f->expect, "The value the key must hold");
+  f->cas->add_flag("--expect-absent", f->expect_absent, "The key must be absent")->excludes(expect);
+  f->cas->add_flag("--delete", f->cas_delete, "Delete the key instead of setting NEW");
   f->scan = ctl->add_subcommand("scan", "List keys in [start, end)");
   f->scan->add_option("start", f->start);
   f->scan->add_option("end", f->end);
@@ -285,8 +295,16 @@ bool RunMerge(Cluster& c, const CtlFlags& f, std::string* msg) {
 int RunCtl(const CtlFlags& f) {
   PdCtlFlags pd = f.pd;
   pd.timeout_ms = f.timeout_ms;
+  pd.output = f.output;
   if (auto code = RunPdCtl(pd)) return *code;
   if (f.shards->parsed() && !pd.pd.empty()) return RunPdShards(pd);
+  if (!pd.pd.empty()) {
+    if (auto code = RunClientKv(f)) return *code;
+  }
+  if (f.cas->parsed()) {
+    std::fprintf(stderr, "tessera ctl: cas needs --pd\n");
+    return 2;
+  }
   Cluster c(f.endpoints);
   if (c.empty()) {
     std::fprintf(stderr, "tessera ctl: no endpoints\n");

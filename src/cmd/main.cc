@@ -1,14 +1,17 @@
 // The one `tessera` binary: server | pd | ctl | playground | bench.
 //
-// `server` runs a node, `pd` a placement driver member, `ctl` runs key-value and admin commands;
-// playground and bench are registered so that their flags have a home, and each says plainly that
-// it is not built yet (exit code 2).
+// `server` runs a node, `pd` a placement driver member, `ctl` runs key-value and admin commands,
+// `playground` a whole cluster on loopback; bench is registered so that its flags have a home,
+// and says plainly that it is not built yet (exit code 2).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
 #include "cmd/ctl_cmd.h"
 #include "cmd/pd_cmd.h"
+#include "cmd/playground_cmd.h"
 #include "cmd/server_cmd.h"
 #include "cmd/version.h"
 
@@ -44,8 +47,10 @@ int main(int argc, char** argv) {
   tessera::cmd::PdFlags pd_flags;
   auto* pd = tessera::cmd::AddPdCommand(&app, &pd_flags);
 
+  tessera::cmd::PlaygroundFlags playground_flags;
+  auto* playground = tessera::cmd::AddPlaygroundCommand(&app, &playground_flags);
+
   const Sub subs[] = {
-      {"playground", "Start PD and three nodes on loopback"},
       {"bench", "Run load against a cluster"},
   };
   for (const auto& s : subs) app.add_subcommand(s.name, s.what)->allow_extras();
@@ -72,6 +77,15 @@ int main(int argc, char** argv) {
   if (server->parsed()) return tessera::cmd::RunServer(server_flags);
   if (ctl->parsed()) return tessera::cmd::RunCtl(ctl_flags);
   if (pd->parsed()) return tessera::cmd::RunPd(pd_flags);
+  if (playground->parsed()) {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+      std::fprintf(stderr, "tessera playground: cannot find its own binary\n");
+      return 1;
+    }
+    return tessera::cmd::RunPlayground(playground_flags, std::string(self, static_cast<size_t>(n)));
+  }
   for (const auto& s : subs) {
     if (app.got_subcommand(s.name)) return NotYet(s.name);
   }

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 namespace tessera::cmd {
 namespace {
 
+using nlohmann::json;
 using pd::AdminRequest;
 
 std::string Ids(const std::vector<NodeId>& ids) {
@@ -30,6 +32,18 @@ std::string Bytes(uint64_t b) {
   return buf;
 }
 
+bool Json(const PdCtlFlags& f) { return f.output == "json"; }
+
+void Print(const json& j) {
+  std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+}
+
+json IdArray(const std::vector<NodeId>& ids) {
+  json a = json::array();
+  for (NodeId n : ids) a.push_back(n.value());
+  return a;
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
   return 1;
@@ -42,10 +56,18 @@ pd::PdClient Client(const PdCtlFlags& f) {
   return pd::PdClient(o);
 }
 
-int Members(pd::PdClient& c) {
+int Members(pd::PdClient& c, const PdCtlFlags& f) {
   NodeId leader;
   auto m = c.Members(&leader);
   if (!m.ok()) return Fail(m.status());
+  if (Json(f)) {
+    json a = json::array();
+    for (const auto& [id, addr] : *m) {
+      a.push_back({{"member", id.value()}, {"address", addr}, {"leader", id == leader}});
+    }
+    Print(a);
+    return 0;
+  }
   std::printf("%-8s %-24s %s\n", "MEMBER", "ADDRESS", "ROLE");
   for (const auto& [id, addr] : *m) {
     std::printf("%-8llu %-24s %s\n", static_cast<unsigned long long>(id.value()), addr.c_str(),
@@ -54,9 +76,27 @@ int Members(pd::PdClient& c) {
   return 0;
 }
 
-int Nodes(pd::PdClient& c) {
+int Nodes(pd::PdClient& c, const PdCtlFlags& f) {
   auto nodes = c.GetNodes();
   if (!nodes.ok()) return Fail(nodes.status());
+  if (Json(f)) {
+    json a = json::array();
+    for (const auto& n : *nodes) {
+      const auto& s = n.info.stats;
+      a.push_back({{"node", n.info.id.value()},
+                   {"address", n.info.address},
+                   {"state", pd::NodeStateName(n.info.state)},
+                   {"down", n.down},
+                   {"heartbeat_age_ms", n.heartbeat_age_ms},
+                   {"replicas", s.shard_count},
+                   {"leaders", s.leader_count},
+                   {"used_bytes", s.used_bytes},
+                   {"available_bytes", s.available_bytes},
+                   {"write_ops_per_sec", s.write_ops_per_sec}});
+    }
+    Print(a);
+    return 0;
+  }
   std::printf("%-6s %-22s %-10s %-6s %-9s %-8s %-8s %-10s %-10s %s\n", "NODE", "ADDRESS", "STATE",
               "ALIVE", "HEARD", "REPLICAS", "LEADERS", "USED", "AVAILABLE", "WRITES/S");
   for (const auto& n : *nodes) {
@@ -72,9 +112,22 @@ int Nodes(pd::PdClient& c) {
   return 0;
 }
 
-int Operators(pd::PdClient& c) {
+int Operators(pd::PdClient& c, const PdCtlFlags& f) {
   auto ops = c.ListOperators();
   if (!ops.ok()) return Fail(ops.status());
+  if (Json(f)) {
+    json a = json::array();
+    for (const auto& o : *ops) {
+      a.push_back({{"shard", o.shard.value()},
+                   {"kind", o.kind},
+                   {"step", o.current_step + 1},
+                   {"steps", o.step_count},
+                   {"age_ms", o.age_ms},
+                   {"description", o.description}});
+    }
+    Print(a);
+    return 0;
+  }
   if (ops->empty()) {
     std::printf("(no operator in flight)\n");
     return 0;
@@ -107,8 +160,129 @@ int Operator(pd::PdClient& c, const PdCtlFlags& f) {
   }
   auto what = c.Admin(r);
   if (!what.ok()) return Fail(what.status());
-  std::printf("started: %s\n", what->c_str());
+  if (Json(f)) {
+    Print({{"started", *what}});
+  } else {
+    std::printf("started: %s\n", what->c_str());
+  }
   return 0;
+}
+
+int CancelOperator(pd::PdClient& c, const PdCtlFlags& f) {
+  auto what = c.CancelOperator(ShardId(f.shard));
+  if (!what.ok()) return Fail(what.status());
+  if (Json(f)) {
+    Print({{"cancelled", *what}});
+  } else {
+    std::printf("cancelled: %s\n", what->c_str());
+  }
+  return 0;
+}
+
+// The schedulers ctl can switch, by name, and their configuration fields.
+constexpr std::pair<const char*, const char*> kSchedulers[] = {
+    {"replica-checker", "enable_replica_checker"},
+    {"split", "enable_split"},
+    {"merge", "enable_merge"},
+    {"balance-replicas", "enable_balance_replicas"},
+    {"balance-leaders", "enable_balance_leaders"},
+    {"hot-shards", "enable_hot_shards"},
+};
+
+int SchedulerList(pd::PdClient& c, const PdCtlFlags& f) {
+  auto text = c.GetScheduleConfig();
+  if (!text.ok()) return Fail(text.status());
+  const json config = json::parse(*text, nullptr, false);
+  if (config.is_discarded()) return Fail(Status::Corruption("PD sent malformed JSON"));
+  json a = json::array();
+  for (const auto& [name, field] : kSchedulers) {
+    a.push_back({{"scheduler", name}, {"enabled", config.value(field, false)}});
+  }
+  if (Json(f)) {
+    Print(a);
+    return 0;
+  }
+  std::printf("%-18s %s\n", "SCHEDULER", "STATE");
+  for (const auto& s : a) {
+    std::printf("%-18s %s\n", s["scheduler"].get<std::string>().c_str(),
+                s["enabled"].get<bool>() ? "enabled" : "disabled");
+  }
+  return 0;
+}
+
+int SchedulerSet(pd::PdClient& c, const PdCtlFlags& f, bool enable) {
+  for (const auto& [name, field] : kSchedulers) {
+    if (f.scheduler != name) continue;
+    auto r = c.SetScheduleConfig(json{{field, enable}}.dump());
+    if (!r.ok()) return Fail(r.status());
+    if (Json(f)) {
+      Print({{"scheduler", name}, {"enabled", enable}});
+    } else {
+      std::printf("%s: %s\n", name, enable ? "enabled" : "disabled");
+    }
+    return 0;
+  }
+  return 2;  // CLI11 checked the name
+}
+
+// Healthy: PD has a leader, every node is up, every shard has a leader and its full replica
+// count with none down or pending.
+int Health(pd::PdClient& c, const PdCtlFlags& f) {
+  std::vector<std::string> problems;
+  NodeId leader;
+  auto members = c.Members(&leader);
+  if (!members.ok() || !leader) problems.push_back("PD has no leader");
+  auto nodes = c.GetNodes();
+  auto shards = c.ScanShards("", "");
+  auto config = c.GetScheduleConfig();
+  if (!nodes.ok() || !shards.ok() || !config.ok()) {
+    problems.push_back("PD does not answer: " + (!nodes.ok()    ? nodes.status()
+                                                 : !shards.ok() ? shards.status()
+                                                                : config.status())
+                                                    .ToString());
+  }
+  size_t up = 0, led = 0;
+  if (problems.empty()) {
+    for (const auto& n : *nodes) {
+      if (n.down && n.info.state != pd::NodeState::kTombstone) {
+        problems.push_back("node " + std::to_string(n.info.id.value()) + " is down");
+      } else {
+        ++up;
+      }
+    }
+    const json cfg = json::parse(*config, nullptr, false);
+    const size_t want = cfg.is_discarded() ? 3 : cfg.value("replicas", 3u);
+    const size_t reachable = std::min(want, up);
+    for (const auto& s : *shards) {
+      const std::string id = "shard " + std::to_string(s.desc.id.value());
+      if (s.leader) {
+        ++led;
+      } else {
+        problems.push_back(id + " has no leader");
+      }
+      if (s.desc.voters.size() < reachable) {
+        problems.push_back(id + " has " + std::to_string(s.desc.voters.size()) + " of " +
+                           std::to_string(want) + " replicas");
+      }
+      if (!s.down_replicas.empty()) problems.push_back(id + " has replicas down");
+    }
+  }
+  const bool healthy = problems.empty();
+  if (Json(f)) {
+    Print({{"healthy", healthy},
+           {"pd_leader", leader.value()},
+           {"nodes_up", up},
+           {"nodes", nodes.ok() ? nodes->size() : 0},
+           {"shards", shards.ok() ? shards->size() : 0},
+           {"shards_with_leader", led},
+           {"problems", problems}});
+  } else {
+    std::printf("%s: PD leader %llu, %zu/%zu nodes up, %zu/%zu shards with a leader\n",
+                healthy ? "healthy" : "UNHEALTHY", static_cast<unsigned long long>(leader.value()),
+                up, nodes.ok() ? nodes->size() : 0, led, shards.ok() ? shards->size() : 0);
+    for (const auto& p : problems) std::printf("  %s\n", p.c_str());
+  }
+  return healthy ? 0 : 1;
 }
 
 int NodeStateCmd(pd::PdClient& c, const PdCtlFlags& f) {
@@ -146,18 +320,36 @@ int Schedule(pd::PdClient& c, const PdCtlFlags& f) {
 
 void AddPdCtlCommands(CLI::App* ctl, PdCtlFlags* f) {
   ctl->add_option("--pd", f->pd, "Comma-separated host:port of PD members (PD commands)");
-  f->members = ctl->add_subcommand("members", "PD's members and its leader (needs --pd)");
+  f->pd_cmd = ctl->add_subcommand("pd", "The placement driver itself (needs --pd)");
+  f->pd_cmd->require_subcommand(1);
+  f->members = f->pd_cmd->add_subcommand("members", "PD's members and its leader");
   f->nodes = ctl->add_subcommand("nodes", "The nodes PD knows (needs --pd)");
-  f->operators = ctl->add_subcommand("operators", "PD's operators in flight (needs --pd)");
-  f->op_cmd = ctl->add_subcommand("operator", "Start an operator on a shard (needs --pd)");
-  f->op_cmd->add_option("kind", f->op, "transfer-leader, add-replica, remove-replica, split, merge")
+  f->op_cmd = ctl->add_subcommand("operator", "PD's operators: list, add, cancel (needs --pd)");
+  f->op_cmd->require_subcommand(1);
+  f->op_list = f->op_cmd->add_subcommand("list", "Operators in flight");
+  f->op_add = f->op_cmd->add_subcommand("add", "Start an operator on a shard");
+  f->op_add->add_option("kind", f->op, "transfer-leader, add-replica, remove-replica, split, merge")
       ->required()
       ->check(
           CLI::IsMember({"transfer-leader", "add-replica", "remove-replica", "split", "merge"}));
-  f->op_cmd->add_option("shard", f->shard, "The shard id")->required();
-  f->op_cmd->add_option("arg", f->key,
+  f->op_add->add_option("shard", f->shard, "The shard id")->required();
+  f->op_add->add_option("arg", f->key,
                         "NODE (transfer-leader, add-replica, remove-replica), KEY (split, "
                         "optional), TARGET shard (merge)");
+  f->op_cancel = f->op_cmd->add_subcommand(
+      "cancel", "Stop driving a shard's operator (a step a node started may still complete)");
+  f->op_cancel->add_option("shard", f->shard, "The shard id")->required();
+  f->scheduler_cmd =
+      ctl->add_subcommand("scheduler", "PD's schedulers: list, enable, disable (needs --pd)");
+  f->scheduler_cmd->require_subcommand(1);
+  f->scheduler_list = f->scheduler_cmd->add_subcommand("list", "Each scheduler and its state");
+  std::vector<std::string> names;
+  for (const auto& [name, field] : kSchedulers) names.push_back(name);
+  f->scheduler_enable = f->scheduler_cmd->add_subcommand("enable", "Let a scheduler run");
+  f->scheduler_enable->add_option("name", f->scheduler)->required()->check(CLI::IsMember(names));
+  f->scheduler_disable = f->scheduler_cmd->add_subcommand("disable", "Stop a scheduler");
+  f->scheduler_disable->add_option("name", f->scheduler)->required()->check(CLI::IsMember(names));
+  f->health = ctl->add_subcommand("health", "PD, nodes and shards at a glance (needs --pd)");
   f->node_state = ctl->add_subcommand("node-state", "Set a node's state (needs --pd)");
   f->node_state->add_option("node", f->node, "The node id")->required();
   f->node_state->add_option("state", f->state, "up, draining or tombstone")
@@ -174,6 +366,25 @@ int RunPdShards(const PdCtlFlags& f) {
   pd::PdClient c = Client(f);
   auto shards = c.ScanShards("", "");
   if (!shards.ok()) return Fail(shards.status());
+  if (Json(f)) {
+    json a = json::array();
+    for (const auto& s : *shards) {
+      const auto& d = s.desc;
+      a.push_back({{"shard", d.id.value()},
+                   {"start", d.start_key},
+                   {"end", d.end_key},
+                   {"conf_version", d.epoch.conf_version},
+                   {"version", d.epoch.version},
+                   {"leader", s.leader.value()},
+                   {"voters", IdArray(d.voters)},
+                   {"learners", IdArray(d.learners)},
+                   {"down_replicas", IdArray(s.down_replicas)},
+                   {"size_bytes", s.stats.approximate_size_bytes},
+                   {"keys", s.stats.approximate_keys}});
+    }
+    Print(a);
+    return 0;
+  }
   std::printf("%-8s %-20s %-20s %-8s %-7s %-12s %-9s %-10s %s\n", "SHARD", "START", "END", "EPOCH",
               "LEADER", "VOTERS", "LEARNERS", "SIZE", "KEYS");
   for (const auto& s : *shards) {
@@ -192,23 +403,23 @@ int RunPdShards(const PdCtlFlags& f) {
 }
 
 std::optional<int> RunPdCtl(const PdCtlFlags& f) {
-  const bool any = f.members->parsed() || f.nodes->parsed() || f.operators->parsed() ||
-                   f.op_cmd->parsed() || f.node_state->parsed() || f.tso->parsed() ||
-                   f.schedule->parsed();
+  const bool any = f.pd_cmd->parsed() || f.nodes->parsed() || f.op_cmd->parsed() ||
+                   f.node_state->parsed() || f.tso->parsed() || f.schedule->parsed() ||
+                   f.scheduler_cmd->parsed() || f.health->parsed();
   if (!any) return std::nullopt;
   if (f.pd.empty()) {
     std::fprintf(stderr, "tessera ctl: this command needs --pd host:port[,host:port...]\n");
     return 2;
   }
   PdCtlFlags flags = f;
-  if (f.op_cmd->parsed()) {
+  if (f.op_add->parsed()) {
     // The third argument: a node id, a split key or a merge target.
     if (f.op == "transfer-leader" || f.op == "add-replica" || f.op == "remove-replica" ||
         f.op == "merge") {
       char* end = nullptr;
       const unsigned long long v = std::strtoull(f.key.c_str(), &end, 10);
       if (f.key.empty() || *end != '\0' || v == 0) {
-        std::fprintf(stderr, "tessera ctl operator %s: the third argument is a %s id\n",
+        std::fprintf(stderr, "tessera ctl operator add %s: the third argument is a %s id\n",
                      f.op.c_str(), f.op == "merge" ? "shard" : "node");
         return 2;
       }
@@ -217,10 +428,15 @@ std::optional<int> RunPdCtl(const PdCtlFlags& f) {
     }
   }
   pd::PdClient c = Client(flags);
-  if (f.members->parsed()) return Members(c);
-  if (f.nodes->parsed()) return Nodes(c);
-  if (f.operators->parsed()) return Operators(c);
-  if (f.op_cmd->parsed()) return Operator(c, flags);
+  if (f.members->parsed()) return Members(c, flags);
+  if (f.nodes->parsed()) return Nodes(c, flags);
+  if (f.op_list->parsed()) return Operators(c, flags);
+  if (f.op_add->parsed()) return Operator(c, flags);
+  if (f.op_cancel->parsed()) return CancelOperator(c, flags);
+  if (f.scheduler_list->parsed()) return SchedulerList(c, flags);
+  if (f.scheduler_enable->parsed()) return SchedulerSet(c, flags, true);
+  if (f.scheduler_disable->parsed()) return SchedulerSet(c, flags, false);
+  if (f.health->parsed()) return Health(c, flags);
   if (f.node_state->parsed()) return NodeStateCmd(c, flags);
   if (f.tso->parsed()) return Tso(c, flags);
   return Schedule(c, flags);

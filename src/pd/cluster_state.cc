@@ -261,6 +261,18 @@ bool ClusterState::AddOperator(const Operator& op, int64_t now_ms) {
   return true;
 }
 
+std::optional<std::string> ClusterState::CancelOperator(ShardId shard) {
+  std::unique_lock l(mu_);
+  auto it = operators_.find(shard);
+  if (it == operators_.end()) return std::nullopt;
+  std::string what = it->second.op.Describe();
+  operators_.erase(it);
+  Log().info("PD: operator on shard {} cancelled by an operator: {}", shard.value(), what);
+  l.unlock();
+  Changed();
+  return what;
+}
+
 std::vector<RunningOperator> ClusterState::Operators() const {
   std::lock_guard l(mu_);
   std::vector<RunningOperator> out;

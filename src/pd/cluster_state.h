@@ -74,6 +74,8 @@ class ClusterState {
   // not `op.epoch`.
   bool AddOperator(const Operator& op, int64_t now_ms);
   std::vector<RunningOperator> Operators() const;
+  // Removes the shard's operator; its description, or nullopt when it has none.
+  std::optional<std::string> CancelOperator(ShardId shard);
   // Cancels operators whose current step is older than the timeout (a shard whose leader stopped
   // reporting never gets a report to time it out by), and those with a step still to come that
   // needs a node silent for node_disconnected_ms. Returns how many.

@@ -301,6 +301,14 @@ Result<std::vector<OperatorView>> PdClient::ListOperators() {
   return out;
 }
 
+Result<std::string> PdClient::CancelOperator(ShardId shard) {
+  v1::CancelOperatorRequest req;
+  req.set_shard_id(shard.value());
+  v1::CancelOperatorResponse resp;
+  TESSERA_RETURN_IF_ERROR(Call(&v1::Pd::Stub::CancelOperator, req, &resp));
+  return resp.cancelled();
+}
+
 Status PdClient::SetNodeState(NodeId id, NodeState state) {
   v1::SetNodeStateRequest req;
   req.set_node_id(id.value());

@@ -76,6 +76,8 @@ class PdClient {
   Result<uint64_t> GetTimestamps(uint32_t count);
   Result<std::string> Admin(const AdminRequest& req);
   Result<std::vector<OperatorView>> ListOperators();
+  // The cancelled operator's description; NotFound when the shard has none.
+  Result<std::string> CancelOperator(ShardId shard);
   Status SetNodeState(NodeId id, NodeState state);
   Result<std::string> GetScheduleConfig();
   Result<std::string> SetScheduleConfig(const std::string& json);

@@ -570,6 +570,13 @@ Result<std::vector<RunningOperator>> PdCore::Operators() {
   return cluster_.Operators();
 }
 
+Result<std::string> PdCore::CancelOperator(ShardId shard) {
+  TESSERA_RETURN_IF_ERROR(RequireLeader());
+  auto what = cluster_.CancelOperator(shard);
+  if (!what) return Status::NotFound("shard " + std::to_string(shard.value()) + " has no operator");
+  return *what;
+}
+
 Result<ScheduleConfig> PdCore::GetScheduleConfig() {
   TESSERA_RETURN_IF_ERROR(RequireLeader());
   return cluster_.config();

@@ -81,6 +81,8 @@ class PdCore {
   // Starts an operator; returns its description.
   Result<std::string> Admin(const AdminRequest& req);
   Result<std::vector<RunningOperator>> Operators();
+  // Cancels the shard's operator (NotFound when it has none); returns its description.
+  Result<std::string> CancelOperator(ShardId shard);
   Result<ScheduleConfig> GetScheduleConfig();
   Status SetScheduleConfig(const ScheduleConfig& config);
 

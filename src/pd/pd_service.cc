@@ -188,6 +188,13 @@ grpc::Status PdService::AdminOperator(grpc::ServerContext*, const v1::AdminOpera
   return Answer(r.status(), resp->mutable_header());
 }
 
+grpc::Status PdService::CancelOperator(grpc::ServerContext*, const v1::CancelOperatorRequest* req,
+                                       v1::CancelOperatorResponse* resp) {
+  auto r = core_->CancelOperator(ShardId(req->shard_id()));
+  if (r.ok()) resp->set_cancelled(*r);
+  return Answer(r.status(), resp->mutable_header());
+}
+
 grpc::Status PdService::ListOperators(grpc::ServerContext*, const v1::ListOperatorsRequest*,
                                       v1::ListOperatorsResponse* resp) {
   auto r = core_->Operators();

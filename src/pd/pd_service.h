@@ -40,6 +40,8 @@ class PdService final : public v1::Pd::Service {
                              v1::AdminOperatorResponse*) override;
   grpc::Status ListOperators(grpc::ServerContext*, const v1::ListOperatorsRequest*,
                              v1::ListOperatorsResponse*) override;
+  grpc::Status CancelOperator(grpc::ServerContext*, const v1::CancelOperatorRequest*,
+                              v1::CancelOperatorResponse*) override;
   grpc::Status SetNodeState(grpc::ServerContext*, const v1::SetNodeStateRequest*,
                             v1::SetNodeStateResponse*) override;
   grpc::Status GetScheduleConfig(grpc::ServerContext*, const v1::GetScheduleConfigRequest*,

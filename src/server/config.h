@@ -21,6 +21,9 @@ struct ServerConfig {
   // The HTTP status port (/metrics, /healthz, /status; docs/observability.md), "host:port"
   // (port 0: any free port). Empty: none.
   std::string status_addr;
+  // The Redis (RESP2) front door, "host:port" (docs/redis.md). Needs pd_endpoints: the front
+  // door routes every key to its shard's leader through PD's map. Empty: none.
+  std::string redis_addr;
   // Static bootstrap: "1=127.0.0.1:20160,2=127.0.0.1:20161,3=127.0.0.1:20162". Every node
   // started with the same list creates shard 1 over the whole key space on all of them.
   std::string initial_cluster;

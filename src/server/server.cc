@@ -5,6 +5,9 @@
 #include <filesystem>
 
 #include "common/logging.h"
+#include "pd/pd_client.h"
+#include "redis/server.h"
+#include "server/client_backend.h"
 #include "storage/engine_factory.h"
 
 namespace tessera::server {
@@ -125,6 +128,7 @@ Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
   node_->Start();
   if (pd_) TESSERA_RETURN_IF_ERROR(pd_->Join(node_.get(), resolver_.get(), Address()));
   if (!config.status_addr.empty()) TESSERA_RETURN_IF_ERROR(StartStatusPort(config.status_addr));
+  if (!config.redis_addr.empty()) TESSERA_RETURN_IF_ERROR(StartRedis(config.redis_addr));
   Log().info("node {} serving on port {} (engine {}, {} shards{})", config_.node_id.value(), port_,
              config.engine, node_->Shards().size(), pd_ ? ", with PD" : "");
   return Status::OK();
@@ -134,12 +138,36 @@ std::string Server::Address() const {
   return config_.listen.substr(0, config_.listen.rfind(':') + 1) + std::to_string(port_);
 }
 
+int Server::redis_port() const { return redis_ ? redis_->port() : 0; }
+
+Status Server::StartRedis(const std::string& addr) {
+  client::ClientOptions co;
+  co.pd_endpoints = pd::SplitEndpoints(config_.pd_endpoints);
+  std::unique_ptr<client::Client> cl;
+  if (auto s = client::Client::Connect(co, &cl); !s.ok()) return FromClientStatus(s);
+  client_ = std::move(cl);
+  redis_backend_ = std::make_unique<ClientBackend>(client_);
+  redis::RedisServerOptions ro;
+  ro.listen_addr = addr;
+  ro.executor.observer = [this](std::string_view, std::chrono::nanoseconds latency, bool error) {
+    redis_counters_.commands.fetch_add(1, std::memory_order_relaxed);
+    if (error) redis_counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    redis_counters_.nanos.fetch_add(static_cast<uint64_t>(latency.count()),
+                                    std::memory_order_relaxed);
+  };
+  redis_ = std::make_unique<redis::RedisServer>(redis_backend_.get(), ro);
+  TESSERA_RETURN_IF_ERROR(redis_->Start());
+  Log().info("node {}: Redis front door on port {}", config_.node_id.value(), redis_->port());
+  return Status::OK();
+}
+
 Status Server::StartStatusPort(const std::string& addr) {
   StatusSources ss;
   ss.address = Address();
   ss.node = node_.get();
   ss.transport = transport_.get();
   ss.raft_service = raft_service_.get();
+  if (!config_.redis_addr.empty()) ss.redis = &redis_counters_;
   ss.snapshot_sender = snapshot_sender_.get();
   auto status = StatusHttpServer::Start(addr, std::move(ss));
   if (!status.ok()) return status.status();
@@ -155,7 +183,11 @@ void Server::Shutdown(int grace_ms) {
   stopped_ = true;
   Log().info("node {}: shutting down", config_.node_id.value());
   if (status_) status_->SetServing(false);  // /healthz: 503 from now on
-  if (pd_) pd_->Stop();                     // no more operators started from here on
+  if (redis_) redis_->Stop();               // the front doors first: they call the nodes
+  redis_.reset();
+  redis_backend_.reset();
+  client_.reset();
+  if (pd_) pd_->Stop();  // no more operators started from here on
   // Refuse new requests and let those in flight finish while the node still runs; then close
   // every stream at once (the Raft streams are long-lived and end only when cancelled).
   if (kv_) {

@@ -31,9 +31,17 @@
 #include "server/status_http.h"
 #include "storage/engine.h"
 
+namespace tessera::client {
+class Client;
+}
+namespace tessera::redis {
+class RedisServer;
+}
+
 namespace tessera::server {
 
 class ForwardingHandler;
+class ClientBackend;
 
 // What a process built on a Server adds to it (a PD member adds the PD service).
 struct ServerExtras {
@@ -59,6 +67,8 @@ class Server {
   int port() const { return port_; }
   // The status port bound (useful with "host:0"); 0 without status_addr.
   int status_port() const { return status_port_; }
+  // The Redis front door's port (useful with "host:0"); 0 without redis_addr.
+  int redis_port() const;
   multiraft::Node* node() const { return node_.get(); }
   // The node's id (with PD: from its ident file or PD).
   NodeId node_id() const { return config_.node_id; }
@@ -72,6 +82,8 @@ class Server {
   Status Open(const ServerConfig& config, const ServerExtras& extras);
   // The HTTP status port, once everything it reads is up.
   Status StartStatusPort(const std::string& addr);
+  // The Redis front door on `addr`, over a client of the cluster's PD.
+  Status StartRedis(const std::string& addr);
 
   ServerConfig config_;
   // "host:port" other nodes and clients reach this node at (listen's host, the bound port).
@@ -91,6 +103,11 @@ class Server {
   std::unique_ptr<RaftTransportService> raft_service_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<StatusHttpServer> status_;
+  // The front doors: a client routed by PD, shared by them.
+  std::shared_ptr<client::Client> client_;
+  std::unique_ptr<ClientBackend> redis_backend_;
+  std::unique_ptr<redis::RedisServer> redis_;
+  RedisCounters redis_counters_;
   int port_ = 0;
   int status_port_ = 0;
   bool stopped_ = false;

@@ -184,6 +184,16 @@ std::vector<Metric> NodeMetrics(const StatusSources& s) {
   AddReplicaMetrics(*s.node, &out);
   AddTransportMetrics(*s.transport, *s.raft_service, &out);
   AddSnapshotMetrics(*s.snapshot_sender, &out);
+  if (s.redis != nullptr) {
+    out.push_back({"tessera_redis_commands_total", "Commands the Redis front door executed",
+                   MetricType::kCounter, s.redis->commands.load()});
+    out.push_back({"tessera_redis_errors_total",
+                   "Commands of the Redis front door answered with an error", MetricType::kCounter,
+                   s.redis->errors.load()});
+    out.push_back({"tessera_redis_command_seconds_total",
+                   "Latency of the Redis front door's commands, summed", MetricType::kCounter,
+                   static_cast<double>(s.redis->nanos.load()) / 1e9});
+  }
   return out;
 }
 

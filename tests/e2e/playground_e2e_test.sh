@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# End to end (label "e2e"): `tessera playground` as a user starts it, then redis-cli,
+# redis-benchmark, every `tessera ctl` command, the C++ example client and a /metrics scrape
+# against it; Ctrl-C (SIGINT) must stop every child it started and remove its fresh directory.
+#
+# usage: playground_e2e_test.sh TESSERA_BINARY HELLO_CLIENT_BINARY
+set -euo pipefail
+T=$1
+HELLO=$2
+OUT=$(mktemp)
+PG_PID=""
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- playground output ---" >&2
+  cat "$OUT" >&2 || true
+  exit 1
+}
+cleanup() {
+  if [ -n "$PG_PID" ] && kill -0 "$PG_PID" 2>/dev/null; then
+    kill -INT "$PG_PID" 2>/dev/null || true
+    wait "$PG_PID" 2>/dev/null || true
+  fi
+  rm -f "$OUT"
+}
+trap cleanup EXIT
+
+# A base port whose 50 ports are free (the playground refuses a busy one: try another).
+for attempt in $(seq 1 20); do
+  B=$((20000 + (RANDOM % 400) * 100))
+  : >"$OUT"
+  "$T" playground --base-port "$B" >"$OUT" 2>&1 &
+  PG_PID=$!
+  # Wait (deadline 120 s) for "ready", a refusal, or the playground's exit.
+  for _ in $(seq 1 1200); do
+    grep -q '^ready$' "$OUT" && break
+    kill -0 "$PG_PID" 2>/dev/null || break
+    sleep 0.1  # polling with a deadline (the loop bound)
+  done
+  grep -q '^ready$' "$OUT" && break
+  wait "$PG_PID" 2>/dev/null || true
+  PG_PID=""
+  grep -q "is in use" "$OUT" || fail "the playground did not come up"
+done
+[ -n "$PG_PID" ] || fail "no free base port found"
+PD="127.0.0.1:$B"
+R1=$((B + 21)); R2=$((B + 22)); R3=$((B + 23))
+HTTP1=$((B + 41))
+DIR=$(sed -n 's/.*data in \(\/[^ ]*\)$/\1/p' "$OUT" | head -1)
+[ -d "$DIR" ] || fail "no data directory printed"
+CHILD_PIDS=$(awk '$1 ~ /^(pd|node)[0-9]+$/ {print $2}' "$OUT")
+[ "$(echo "$CHILD_PIDS" | wc -w)" = 4 ] || fail "expected 4 children, got: $CHILD_PIDS"
+
+expect() {  # expect WHAT EXPECTED ACTUAL
+  [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# --- redis-cli: any node takes any key ---
+expect "SET" OK "$(redis-cli -p $R1 set greeting hello)"
+expect "GET on another node" hello "$(redis-cli -p $R2 get greeting)"
+expect "SET NX on an existing key" "" "$(redis-cli -p $R3 set greeting x NX)"
+expect "INCR" 1 "$(redis-cli -p $R1 incr counter)"
+expect "INCRBY" 11 "$(redis-cli -p $R2 incrby counter 10)"
+expect "DECR" 10 "$(redis-cli -p $R3 decr counter)"
+expect "APPEND" 10 "$(redis-cli -p $R1 append greeting ", you")"
+expect "STRLEN" 10 "$(redis-cli -p $R1 strlen greeting)"
+expect "MSET" OK "$(redis-cli -p $R1 mset a 1 b 2 c 3)"
+expect "MGET" "$(printf '1\n2\n3\n')" "$(redis-cli -p $R2 mget a b c)"
+expect "EXISTS" 3 "$(redis-cli -p $R3 exists a b c nosuch)"
+expect "DEL" 2 "$(redis-cli -p $R1 del a b nosuch)"
+expect "SET EX" OK "$(redis-cli -p $R1 set session s1 EX 100)"
+ttl=$(redis-cli -p $R2 ttl session)
+[ "$ttl" -gt 90 ] && [ "$ttl" -le 100 ] || fail "TTL: $ttl"
+expect "PERSIST" 1 "$(redis-cli -p $R3 persist session)"
+expect "TTL after PERSIST" -1 "$(redis-cli -p $R1 ttl session)"
+expect "PEXPIRE" 1 "$(redis-cli -p $R1 pexpire session 1)"
+# Expired: gone for every reader (deadline 10 s).
+for _ in $(seq 1 100); do
+  [ "$(redis-cli -p $R2 exists session)" = 0 ] && break
+  sleep 0.1  # polling with a deadline (the loop bound)
+done
+expect "EXISTS after expiry" 0 "$(redis-cli -p $R2 exists session)"
+expect "DBSIZE" 3 "$(redis-cli -p $R1 dbsize)"
+expect "SCAN" "c counter greeting" "$(redis-cli -p $R2 --scan | sort | tr '\n' ' ' | sed 's/ $//')"
+expect "KEYS" "counter" "$(redis-cli -p $R3 keys 'co*')"
+grep -q "unknown command" <<<"$(redis-cli -p $R1 nosuchcommand 2>&1 || true)" || fail "unknown command"
+grep -q "not an integer" <<<"$(redis-cli -p $R1 incr greeting 2>&1 || true)" || fail "INCR of a string"
+grep -q "wrong number of arguments" <<<"$(redis-cli -p $R1 get 2>&1 || true)" || fail "arity"
+grep -q "redis_version" <<<"$(redis-cli -p $R1 info server || true)" || fail "INFO"
+expect "PING" PONG "$(redis-cli -p $R1 ping)"
+# Malformed RESP closes that connection; the server keeps serving.
+printf '*1\r\n$-5\r\n' | timeout 5 redis-cli -p $R1 >/dev/null 2>&1 || true
+exec 3<>/dev/tcp/127.0.0.1/$R1
+printf '*2\r\n$3\r\nGET\r\n$99999999999\r\n' >&3
+reply=$(timeout 5 head -c 200 <&3 || true)
+exec 3>&-
+grep -q "Protocol error" <<<"$(echo "$reply" || true)" || fail "malformed RESP: '$reply'"
+expect "PING after a protocol error" PONG "$(redis-cli -p $R1 ping)"
+
+# --- redis-benchmark (a short run; docs/benchmarks.md has the measured figures) ---
+redis-benchmark -p $R2 -t set,get -n 2000 -c 10 -d 100 -q >/dev/null || fail "redis-benchmark"
+redis-benchmark -p $R3 -t set,get -n 4000 -c 10 -d 100 -P 16 -q >/dev/null ||
+  fail "redis-benchmark -P 16"
+
+# --- tessera ctl, every command ---
+C="$T ctl --pd $PD --timeout-ms 20000"
+expect "ctl put" OK "$($C put k1 v1)"
+expect "ctl get" v1 "$($C get k1)"
+expect "ctl get json" '{"found":true,"key":"k1","value":"v1"}' "$($C --output json get k1)"
+expect "ctl cas" OK "$($C cas k1 v2 --expect v1)"
+$C cas k1 v3 --expect v1 >/dev/null && fail "ctl cas with a stale expectation succeeded"
+expect "ctl cas create" OK "$($C cas k2 v --expect-absent)"
+expect "ctl scan" "$(printf 'k1\tv2\nk2\tv')" "$($C scan k k3)"
+expect "ctl del" OK "$($C del k2)"
+$C get k2 >/dev/null 2>&1 && fail "ctl get of a deleted key succeeded"
+grep -q leader <<<"$($C pd members || true)" || fail "ctl pd members"
+[ "$($C --output json nodes | grep -c '"node"')" = 3 ] || fail "ctl nodes --output json"
+grep -q "^SHARD" <<<"$($C shards || true)" || fail "ctl shards"
+grep -q "^healthy" <<<"$($C health || true)" || fail "ctl health"
+grep -q '"healthy": true' <<<"$($C --output json health || true)" || fail "ctl health json"
+$C operator list >/dev/null || fail "ctl operator list"
+SHARD=$($C --output json shards | sed -n 's/.*"shard": \([0-9]*\).*/\1/p' | head -1)
+expect "ctl scheduler disable" "split: disabled" "$($C scheduler disable split)"
+grep -q "split *disabled" <<<"$($C scheduler list || true)" || fail "ctl scheduler list"
+expect "ctl scheduler enable" "split: enabled" "$($C scheduler enable split)"
+grep -q "^started" <<<"$($C operator add split "$SHARD" m || true)" || fail "ctl operator add split"
+grep -q "NotFound" <<<"$($C operator cancel 999999 2>&1 || true)" || fail "ctl operator cancel of none"
+grep -q v2 <<<"$("$T" ctl --endpoints "127.0.0.1:$((B + 11)),127.0.0.1:$((B + 12))" get k1)" ||
+  fail "ctl --endpoints (no PD)"
+
+# --- the C++ example client ---
+grep -q "hello/3 = world 3" <<<"$("$HELLO" "$PD" || true)" || fail "examples/hello_client"
+
+# --- /metrics parses as Prometheus text and counts the front door's commands ---
+metrics=$(curl -sf "http://127.0.0.1:$HTTP1/metrics") || fail "/metrics"
+echo "$metrics" | awk '
+  /^# (HELP|TYPE) / {next}
+  /^[a-zA-Z_:][a-zA-Z0-9_:]* [-+0-9.eEInfNa]+$/ {n++; next}
+  {print "bad line: " $0; bad=1}
+  END {exit bad || n < 20}' || fail "/metrics does not parse"
+cmds=$(echo "$metrics" | sed -n 's/^tessera_redis_commands_total //p')
+[ -n "$cmds" ] && [ "$cmds" -gt 10 ] || fail "tessera_redis_commands_total: '$cmds'"
+curl -sf "http://127.0.0.1:$HTTP1/healthz" >/dev/null || fail "/healthz"
+
+# --- Ctrl-C stops every child and removes the fresh directory ---
+kill -INT "$PG_PID"
+wait "$PG_PID" || fail "the playground exited with $?"
+PG_PID=""
+for p in $CHILD_PIDS; do
+  kill -0 "$p" 2>/dev/null && fail "child $p still runs after Ctrl-C"
+done
+[ ! -e "$DIR" ] || fail "the fresh directory $DIR was left behind"
+grep -q '^stopped$' "$OUT" || fail "no 'stopped' line"
+echo "PASS"
