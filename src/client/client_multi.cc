@@ -197,6 +197,15 @@ Status CheckRange(std::string_view start, std::string_view end) {
   return Status::OK();
 }
 
+// The limit (what is left of the caller's), keys-only flag and read options of one scan page.
+void SetScanOptions(const ScanOptions& options, size_t have, v1::ScanRequest* q) {
+  q->set_limit(options.limit == 0
+                   ? 0
+                   : static_cast<uint32_t>(std::min<size_t>(options.limit - have, UINT32_MAX)));
+  q->set_keys_only(options.keys_only);
+  SetReadOptions(options.read, q->mutable_read());
+}
+
 // The smaller of two range ends, where "" is the end of the key space.
 std::string MinEnd(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
@@ -224,12 +233,7 @@ Status ClientImpl::Scan(std::string_view start, std::string_view end, std::vecto
                           [&](const Route& r, v1::ScanRequest* q) {
                             q->set_start_key(cur);
                             q->set_end_key(MinEnd(end, r.desc.end_key));
-                            q->set_limit(options.limit == 0
-                                             ? 0
-                                             : static_cast<uint32_t>(std::min<size_t>(
-                                                   options.limit - out->size(), UINT32_MAX)));
-                            q->set_keys_only(options.keys_only);
-                            SetReadOptions(options.read, q->mutable_read());
+                            SetScanOptions(options, out->size(), q);
                             return true;
                           }),
                       &used);
@@ -269,11 +273,7 @@ Status ClientImpl::ReverseScan(std::string_view start, std::string_view end,
               q->set_start_key(std::string(std::max(start, std::string_view(r.desc.start_key))));
               q->set_end_key(cur_end);
               q->set_reverse(true);
-              q->set_limit(options.limit == 0 ? 0
-                                              : static_cast<uint32_t>(std::min<size_t>(
-                                                    options.limit - out->size(), UINT32_MAX)));
-              q->set_keys_only(options.keys_only);
-              SetReadOptions(options.read, q->mutable_read());
+              SetScanOptions(options, out->size(), q);
               return true;
             }),
         &used);

@@ -224,26 +224,18 @@ CLI::App* AddPlaygroundCommand(CLI::App* app, PlaygroundFlags* f) {
 
 int RunPlayground(const PlaygroundFlags& f, const std::string& self_exe) {
   const Ports p{f.base_port};
-  for (int j = 1; j <= f.pd; ++j) {
-    for (int port : {p.pd_api(j), p.pd_http(j)}) {
-      if (!PortFree(port)) {
-        std::fprintf(stderr,
-                     "tessera playground: port %d is in use (another playground?); choose "
-                     "another --base-port\n",
-                     port);
-        return 1;
-      }
-    }
-  }
+  std::vector<int> ports;
+  for (int j = 1; j <= f.pd; ++j) ports.insert(ports.end(), {p.pd_api(j), p.pd_http(j)});
   for (int i = 1; i <= f.nodes; ++i) {
-    for (int port : {p.node_api(i), p.node_redis(i), p.node_http(i)}) {
-      if (!PortFree(port)) {
-        std::fprintf(stderr,
-                     "tessera playground: port %d is in use (another playground?); choose "
-                     "another --base-port\n",
-                     port);
-        return 1;
-      }
+    ports.insert(ports.end(), {p.node_api(i), p.node_redis(i), p.node_http(i)});
+  }
+  for (int port : ports) {
+    if (!PortFree(port)) {
+      std::fprintf(stderr,
+                   "tessera playground: port %d is in use (another playground?); choose "
+                   "another --base-port\n",
+                   port);
+      return 1;
     }
   }
   fs::path dir = f.data_dir;

@@ -51,6 +51,18 @@ DIR=$(sed -n 's/.*data in \(\/[^ ]*\)$/\1/p' "$OUT" | head -1)
 CHILD_PIDS=$(awk '$1 ~ /^(pd|node)[0-9]+$/ {print $2}' "$OUT")
 [ "$(echo "$CHILD_PIDS" | wc -w)" = 4 ] || fail "expected 4 children, got: $CHILD_PIDS"
 
+# Health is a moment's state (a leader election or a replica catching up makes it dip): wait for
+# it with a deadline of 30 s.
+eventually() {  # eventually WHAT PATTERN COMMAND...
+  local what=$1 pattern=$2
+  shift 2
+  for _ in $(seq 1 300); do
+    grep -q "$pattern" <<<"$("$@" 2>&1 || true)" && return 0
+    sleep 0.1  # polling with a deadline (the loop bound)
+  done
+  fail "$what: never matched '$pattern'"
+}
+
 expect() {  # expect WHAT EXPECTED ACTUAL
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
 }
@@ -116,8 +128,8 @@ $C get k2 >/dev/null 2>&1 && fail "ctl get of a deleted key succeeded"
 grep -q leader <<<"$($C pd members || true)" || fail "ctl pd members"
 [ "$($C --output json nodes | grep -c '"node"')" = 3 ] || fail "ctl nodes --output json"
 grep -q "^SHARD" <<<"$($C shards || true)" || fail "ctl shards"
-grep -q "^healthy" <<<"$($C health || true)" || fail "ctl health"
-grep -q '"healthy": true' <<<"$($C --output json health || true)" || fail "ctl health json"
+eventually "ctl health" "^healthy" $C health
+eventually "ctl health json" '"healthy": true' $C --output json health
 $C operator list >/dev/null || fail "ctl operator list"
 SHARD=$($C --output json shards | sed -n 's/.*"shard": \([0-9]*\).*/\1/p' | head -1)
 expect "ctl scheduler disable" "split: disabled" "$($C scheduler disable split)"
