@@ -109,11 +109,12 @@ Status ClientImpl::Expired(const CallState& st, bool write) {
   return Status(Code::kUnavailable, "deadline passed: " + st.last_error);
 }
 
-bool ClientImpl::Backoff(CallState* st, milliseconds hint) {
+bool ClientImpl::Backoff(CallState* st) {
   const auto now = Clock::now();
   if (now >= st->deadline) return false;
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  auto wait = std::max(st->backoff, hint);
+  auto wait = std::max(st->backoff, st->backoff_hint);
+  st->backoff_hint = milliseconds(0);
   // Jitter: between half and all of the backoff, so that many clients do not retry in step.
   wait = milliseconds(wait.count() / 2 +
                       static_cast<int64_t>(rng() % static_cast<uint64_t>(wait.count() / 2 + 1)));
@@ -302,11 +303,8 @@ ClientImpl::Verdict ClientImpl::OnError(const v1::Error& e, const Call& call, co
       routes_.Invalidate(route.desc.id);
       return Verdict::kRetryNow;
     case v1::Error::kServerIsBusy:
-      if (!Backoff(st, milliseconds(e.server_is_busy().retry_after_ms()))) {
-        *fail = Expired(*st, call.write);
-        return Verdict::kFail;
-      }
-      return Verdict::kRetryNow;
+      st->backoff_hint = milliseconds(e.server_is_busy().retry_after_ms());
+      return Verdict::kBackoff;
     case v1::Error::kProposalDropped:
       return Verdict::kBackoff;
     case v1::Error::kTimeout:

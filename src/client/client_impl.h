@@ -42,6 +42,8 @@ struct CallState {
   bool maybe_applied = false;  // a write attempt's outcome is unknown
   std::string last_error;
   uint64_t attempt = 0;
+  // A node's suggested wait (ServerIsBusy.retry_after_ms), honoured by the next backoff.
+  std::chrono::milliseconds backoff_hint{0};
   // Set by Routed() instead of sending when the request's keys no longer fit one shard (a split
   // or merge moved the boundary): the caller splits them again.
   bool regroup = false;
@@ -116,6 +118,9 @@ class ClientImpl final : public Client {
 
   // The route for a call's key: cached, else from PD. Unavailable when PD has none now.
   Status FindRoute(const Call& call, CallState* st, Route* route);
+  // Scan and ReverseScan: pages through the shards in key order (reverse: descending).
+  Status ScanPages(std::string_view start, std::string_view end, bool reverse,
+                   std::vector<KeyValue>* out, const ScanOptions& options);
   // FindRoute, retried with backoff until the call's deadline.
   Status FindRouteWithin(const Call& call, CallState* st, Route* route);
   // The node to try on this attempt, and its address ("" when unknown).
@@ -123,7 +128,7 @@ class ClientImpl final : public Client {
   std::string AddressOf(NodeId node);
   v1::Kv::Stub* StubFor(const std::string& address);
   // Sleeps for the next backoff (capped by the deadline); false when the deadline has passed.
-  bool Backoff(CallState* st, std::chrono::milliseconds hint = std::chrono::milliseconds(0));
+  bool Backoff(CallState* st);
   // What to do after a node answered with `error`.
   Verdict OnError(const v1::Error& error, const Call& call, const Route& route, NodeId node,
                   CallState* st, Status* fail);

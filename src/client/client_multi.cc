@@ -217,62 +217,41 @@ std::string MinEnd(std::string_view a, std::string_view b) {
 
 Status ClientImpl::Scan(std::string_view start, std::string_view end, std::vector<KeyValue>* out,
                         const ScanOptions& options) {
-  out->clear();
-  if (auto s = CheckRange(start, end); !s.ok()) return s;
-  const Target target =
-      options.read.consistency == Consistency::kStrong ? Target::kLeader : Target::kAnyReplica;
-  CallState st = Start(options.read.timeout);
-  std::string cur(start);
-  while (options.limit == 0 || out->size() < options.limit) {
-    v1::ScanRequest req;
-    v1::ScanResponse resp;
-    Route used;
-    Status s = Routed(Call{cur, false, target, false, true}, &st,
-                      MakeAttempt<v1::ScanRequest, v1::ScanResponse>(
-                          &req, &resp, &v1::Kv::Stub::Scan,
-                          [&](const Route& r, v1::ScanRequest* q) {
-                            q->set_start_key(cur);
-                            q->set_end_key(MinEnd(end, r.desc.end_key));
-                            SetScanOptions(options, out->size(), q);
-                            return true;
-                          }),
-                      &used);
-    if (!s.ok()) return s;
-    for (auto& kv : *resp.mutable_pairs()) {
-      out->push_back(KeyValue{std::move(*kv.mutable_key()), std::move(*kv.mutable_value())});
-    }
-    if (resp.more() && !out->empty()) {
-      cur = out->back().key + '\0';  // the same shard has more
-      continue;
-    }
-    const std::string& shard_end = used.desc.end_key;
-    if (shard_end.empty() || (!end.empty() && shard_end >= end)) break;
-    cur = shard_end;
-  }
-  if (options.limit != 0 && out->size() > options.limit) out->resize(options.limit);
-  return Status::OK();
+  return ScanPages(start, end, /*reverse=*/false, out, options);
 }
 
 Status ClientImpl::ReverseScan(std::string_view start, std::string_view end,
                                std::vector<KeyValue>* out, const ScanOptions& options) {
+  return ScanPages(start, end, /*reverse=*/true, out, options);
+}
+
+Status ClientImpl::ScanPages(std::string_view start, std::string_view end, bool reverse,
+                             std::vector<KeyValue>* out, const ScanOptions& options) {
   out->clear();
   if (auto s = CheckRange(start, end); !s.ok()) return s;
   const Target target =
       options.read.consistency == Consistency::kStrong ? Target::kLeader : Target::kAnyReplica;
   CallState st = Start(options.read.timeout);
-  std::string cur_end(end);
+  // The open side of what is left to scan: forward, the keys from `cursor` up; reverse, the keys
+  // below it ("" then means the end of the key space).
+  std::string cursor(reverse ? end : start);
   while (options.limit == 0 || out->size() < options.limit) {
     v1::ScanRequest req;
     v1::ScanResponse resp;
     Route used;
     Status s = Routed(
-        Call{cur_end, true, target, false, true}, &st,
+        Call{cursor, reverse, target, false, true}, &st,
         MakeAttempt<v1::ScanRequest, v1::ScanResponse>(
             &req, &resp, &v1::Kv::Stub::Scan,
             [&](const Route& r, v1::ScanRequest* q) {
-              q->set_start_key(std::string(std::max(start, std::string_view(r.desc.start_key))));
-              q->set_end_key(cur_end);
-              q->set_reverse(true);
+              if (reverse) {
+                q->set_start_key(std::string(std::max(start, std::string_view(r.desc.start_key))));
+                q->set_end_key(cursor);
+                q->set_reverse(true);
+              } else {
+                q->set_start_key(cursor);
+                q->set_end_key(MinEnd(end, r.desc.end_key));
+              }
               SetScanOptions(options, out->size(), q);
               return true;
             }),
@@ -282,12 +261,15 @@ Status ClientImpl::ReverseScan(std::string_view start, std::string_view end,
       out->push_back(KeyValue{std::move(*kv.mutable_key()), std::move(*kv.mutable_value())});
     }
     if (resp.more() && !out->empty()) {
-      cur_end = out->back().key;  // the same shard has more below the last key
+      // The same shard has more: after the last key (forward), below it (reverse).
+      cursor = reverse ? out->back().key : out->back().key + '\0';
       continue;
     }
-    const std::string& shard_start = used.desc.start_key;
-    if (shard_start.empty() || shard_start <= start) break;
-    cur_end = shard_start;
+    const auto& d = used.desc;
+    const bool last = reverse ? d.start_key.empty() || d.start_key <= start
+                              : d.end_key.empty() || (!end.empty() && d.end_key >= end);
+    if (last) break;
+    cursor = reverse ? d.start_key : d.end_key;
   }
   if (options.limit != 0 && out->size() > options.limit) out->resize(options.limit);
   return Status::OK();

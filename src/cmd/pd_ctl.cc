@@ -1,9 +1,11 @@
 #include "cmd/pd_ctl.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pd/pd_client.h"
@@ -225,11 +227,18 @@ int SchedulerSet(pd::PdClient& c, const PdCtlFlags& f, bool enable) {
   return 2;  // CLI11 checked the name
 }
 
-// Healthy: PD has a leader, every node is up, every shard has a leader and its full replica
-// count with none down or pending.
-int Health(pd::PdClient& c, const PdCtlFlags& f) {
+struct HealthReport {
   std::vector<std::string> problems;
   NodeId leader;
+  size_t nodes = 0, up = 0, shards = 0, led = 0;
+};
+
+// Healthy: PD has a leader, every node is up, every shard has a leader and its full replica
+// count with none down.
+HealthReport CheckHealth(pd::PdClient& c) {
+  HealthReport h;
+  std::vector<std::string>& problems = h.problems;
+  NodeId& leader = h.leader;
   auto members = c.Members(&leader);
   if (!members.ok() || !leader) problems.push_back("PD has no leader");
   auto nodes = c.GetNodes();
@@ -241,8 +250,11 @@ int Health(pd::PdClient& c, const PdCtlFlags& f) {
                                                                 : config.status())
                                                     .ToString());
   }
-  size_t up = 0, led = 0;
+  size_t& up = h.up;
+  size_t& led = h.led;
   if (problems.empty()) {
+    h.nodes = nodes->size();
+    h.shards = shards->size();
     for (const auto& n : *nodes) {
       if (n.down && n.info.state != pd::NodeState::kTombstone) {
         problems.push_back("node " + std::to_string(n.info.id.value()) + " is down");
@@ -267,20 +279,32 @@ int Health(pd::PdClient& c, const PdCtlFlags& f) {
       if (!s.down_replicas.empty()) problems.push_back(id + " has replicas down");
     }
   }
-  const bool healthy = problems.empty();
+  return h;
+}
+
+// `health [--wait-ms N]`: with a wait, checks again until healthy or the wait is over (health
+// dips for a moment during elections and replica moves).
+int Health(pd::PdClient& c, const PdCtlFlags& f) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(f.wait_ms);
+  HealthReport h = CheckHealth(c);
+  while (!h.problems.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a remote state: poll it
+    h = CheckHealth(c);
+  }
+  const bool healthy = h.problems.empty();
   if (Json(f)) {
     Print({{"healthy", healthy},
-           {"pd_leader", leader.value()},
-           {"nodes_up", up},
-           {"nodes", nodes.ok() ? nodes->size() : 0},
-           {"shards", shards.ok() ? shards->size() : 0},
-           {"shards_with_leader", led},
-           {"problems", problems}});
+           {"pd_leader", h.leader.value()},
+           {"nodes_up", h.up},
+           {"nodes", h.nodes},
+           {"shards", h.shards},
+           {"shards_with_leader", h.led},
+           {"problems", h.problems}});
   } else {
     std::printf("%s: PD leader %llu, %zu/%zu nodes up, %zu/%zu shards with a leader\n",
-                healthy ? "healthy" : "UNHEALTHY", static_cast<unsigned long long>(leader.value()),
-                up, nodes.ok() ? nodes->size() : 0, led, shards.ok() ? shards->size() : 0);
-    for (const auto& p : problems) std::printf("  %s\n", p.c_str());
+                healthy ? "healthy" : "UNHEALTHY",
+                static_cast<unsigned long long>(h.leader.value()), h.up, h.nodes, h.led, h.shards);
+    for (const auto& p : h.problems) std::printf("  %s\n", p.c_str());
   }
   return healthy ? 0 : 1;
 }
@@ -350,6 +374,8 @@ void AddPdCtlCommands(CLI::App* ctl, PdCtlFlags* f) {
   f->scheduler_disable = f->scheduler_cmd->add_subcommand("disable", "Stop a scheduler");
   f->scheduler_disable->add_option("name", f->scheduler)->required()->check(CLI::IsMember(names));
   f->health = ctl->add_subcommand("health", "PD, nodes and shards at a glance (needs --pd)");
+  f->health->add_option("--wait-ms", f->wait_ms,
+                        "Check again until healthy or this long has passed (default 0)");
   f->node_state = ctl->add_subcommand("node-state", "Set a node's state (needs --pd)");
   f->node_state->add_option("node", f->node, "The node id")->required();
   f->node_state->add_option("state", f->state, "up, draining or tombstone")

@@ -13,7 +13,7 @@
 //   tessera ctl --pd ... operator cancel SHARD
 //   tessera ctl --pd ... scheduler list                 each scheduler and whether it runs
 //   tessera ctl --pd ... scheduler enable|disable NAME
-//   tessera ctl --pd ... health                         PD, nodes and shards; exit 1 if unhealthy
+//   tessera ctl --pd ... health [--wait-ms N]           PD, nodes and shards; exit 1 if unhealthy
 //   tessera ctl --pd ... node-state NODE up|draining|tombstone
 //   tessera ctl --pd ... tso [--count N]                timestamps from the oracle
 //   tessera ctl --pd ... schedule [JSON]                the schedule configuration; with JSON,
@@ -34,6 +34,7 @@ struct PdCtlFlags {
   std::string pd;  // PD endpoints; the commands below need it
   int timeout_ms = 10000;
   uint32_t count = 1;
+  int wait_ms = 0;  // health: keep checking this long
   uint64_t shard = 0, node = 0, target = 0;
   std::string key, state, json, op, scheduler;
   std::string output = "table";  // table | json (set by ctl's --output)

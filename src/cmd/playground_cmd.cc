@@ -15,7 +15,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pd/pd_client.h"
@@ -100,26 +99,37 @@ std::vector<std::string> Reap(std::vector<Child>* children) {
   return gone;
 }
 
-// SIGTERM to each child in `names` order, then waits up to `grace` for them; SIGKILL after.
+// SIGTERM to the children whose name starts with `prefix`, then waits (on SIGCHLD, which
+// RunPlayground keeps blocked) up to `grace` for them to exit; SIGKILL for those left.
 void StopChildren(std::vector<Child>* children, const std::string& prefix,
                   std::chrono::seconds grace) {
+  auto mine = [&](const Child& c) { return !c.exited && c.name.rfind(prefix, 0) == 0; };
   for (auto& c : *children) {
-    if (!c.exited && c.name.rfind(prefix, 0) == 0) kill(c.pid, SIGTERM);
+    if (mine(c)) kill(c.pid, SIGTERM);
   }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
   const auto deadline = Clock::now() + grace;
-  for (auto& c : *children) {
-    if (c.exited || c.name.rfind(prefix, 0) != 0) continue;
-    while (!c.exited) {
-      if (waitpid(c.pid, &c.status, WNOHANG) == c.pid) {
-        c.exited = true;
-      } else if (Clock::now() >= deadline) {
-        kill(c.pid, SIGKILL);
-        waitpid(c.pid, &c.status, 0);
-        c.exited = true;
-      } else {
-        std::this_thread::sleep_for(20ms);  // polling a child's exit; no event to wait on
-      }
+  while (true) {
+    bool left = false;
+    for (auto& c : *children) {
+      if (mine(c) && waitpid(c.pid, &c.status, WNOHANG) == c.pid) c.exited = true;
+      left = left || mine(c);
     }
+    if (!left) return;
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+    if (remaining.count() <= 0) break;
+    timespec ts{static_cast<time_t>(remaining.count() / 1000000000),
+                static_cast<long>(remaining.count() % 1000000000)};
+    sigtimedwait(&chld, nullptr, &ts);  // a child exited (or the grace ran out)
+  }
+  for (auto& c : *children) {
+    if (!mine(c)) continue;
+    kill(c.pid, SIGKILL);
+    waitpid(c.pid, &c.status, 0);
+    c.exited = true;
   }
 }
 
@@ -256,12 +266,14 @@ int RunPlayground(const PlaygroundFlags& f, const std::string& self_exe) {
   }
   dir = fs::absolute(dir);
 
-  // Only the loop below receives the stop signals.
+  // Only the loop below receives the stop signals; SIGCHLD stays pending for StopChildren.
   sigset_t stop, old_mask;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, &old_mask);
+  sigset_t blocked = stop;
+  sigaddset(&blocked, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
 
   std::vector<Child> children;
   std::string members, pd_list;
