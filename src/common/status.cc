@@ -42,6 +42,8 @@ std::string_view Status::CodeName(Code c) {
       return "ShardNotFound";
     case Code::kTimeout:
       return "Timeout";
+    case Code::kFailedPrecondition:
+      return "FailedPrecondition";
   }
   return "Unknown";
 }

@@ -36,6 +36,7 @@ class [[nodiscard]] Status {
     kKeyNotInShard,    // the key lies outside the shard's range
     kShardNotFound,    // this node has no replica of the shard
     kTimeout,          // no answer in time: the outcome is unknown (a write may still apply)
+    kFailedPrecondition,  // the request is valid but cannot run in this state (e.g. spans shards)
   };
 
   Status() = default;
@@ -69,6 +70,9 @@ class [[nodiscard]] Status {
   static Status KeyNotInShard(std::string_view m) { return Status(Code::kKeyNotInShard, m); }
   static Status ShardNotFound(std::string_view m) { return Status(Code::kShardNotFound, m); }
   static Status Timeout(std::string_view m) { return Status(Code::kTimeout, m); }
+  static Status FailedPrecondition(std::string_view m) {
+    return Status(Code::kFailedPrecondition, m);
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
