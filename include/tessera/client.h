@@ -17,6 +17,8 @@
 //                     DeleteRange). A CompareAndSwap is never retried after an unknown outcome;
 //   kUnavailable      the deadline passed and no attempt could have applied (no route, every
 //                     replica unreachable before sending, every attempt refused);
+//   kFailedPrecondition  the request is valid but cannot run as asked: an Atomic call whose
+//                     operations fall in more than one shard; nothing was applied;
 //   kInternal         a node answered with something this client does not understand.
 //
 // Multi-shard calls. BatchGet, BatchPut, Scan, ReverseScan and DeleteRange may span shards: the
@@ -45,6 +47,7 @@ enum class Code {
   kTimeout,  // outcome unknown
   kUnavailable,
   kInternal,
+  kFailedPrecondition,
 };
 
 // The client's error type: a code and a message (empty when ok).
@@ -106,6 +109,48 @@ struct CasResult {
   std::optional<std::string> previous;  // the key's value before (nullopt: absent)
 };
 
+// What DeleteRange deleted, when asked.
+struct DeleteRangeResult {
+  std::vector<KeyValue> deleted;  // in key order
+  uint64_t revision = 0;          // the largest revision the shards' deletes got
+};
+
+// One operation of an Atomic call (docs/client.md, "Atomic operations and revisions").
+struct AtomicOp {
+  enum class Type {
+    kPut,
+    kDelete,
+    kDeleteRange,  // [key, end_key); end_key empty: to the end of the key space
+    // Stores `value` with its revisions (create, mod, version), stamped by the shard.
+    kPutVersioned,
+    // Assertions: when one fails the call changes nothing. kAssertModRevision: `key` holds a
+    // versioned value whose mod revision is `revision` (0: the key is absent).
+    // kAssertUnchangedSince: nothing in the shard of [key, end_key) was written after `revision`.
+    kAssertModRevision,
+    kAssertUnchangedSince,
+  };
+  Type type = Type::kPut;
+  std::string key;
+  std::string end_key;    // kDeleteRange, kAssertUnchangedSince
+  std::string value;      // kPut, kPutVersioned
+  uint64_t revision = 0;  // the assertions
+  // kPutVersioned: report the value before (in its stored, versioned form); kDeleteRange: report
+  // the pairs deleted.
+  bool want_previous = false;
+};
+
+struct AtomicOpResult {
+  std::optional<std::string> previous;  // kPutVersioned with want_previous
+  std::vector<KeyValue> deleted;        // kDeleteRange with want_previous
+};
+
+struct AtomicResult {
+  bool applied = false;  // every assertion held and every write applied (false: nothing changed)
+  // applied: the revision of the writes; otherwise the shard's current revision.
+  uint64_t revision = 0;
+  std::vector<AtomicOpResult> results;  // one per op when applied
+};
+
 struct ClientOptions {
   // "host:port" of PD members (one is enough: it names the others). Required.
   std::vector<std::string> pd_endpoints;
@@ -140,11 +185,14 @@ class Client {
                           const ReadOptions& options = {}) = 0;
 
   // Pairs with start <= key < end (end empty: to the end of the key space), ascending.
+  // *revision (when given): the largest revision of the shards read; the scan saw every write
+  // up to it in each of them.
   virtual Status Scan(std::string_view start, std::string_view end, std::vector<KeyValue>* out,
-                      const ScanOptions& options = {}) = 0;
+                      const ScanOptions& options = {}, uint64_t* revision = nullptr) = 0;
   // The same range, descending from the largest key below `end`.
   virtual Status ReverseScan(std::string_view start, std::string_view end,
-                             std::vector<KeyValue>* out, const ScanOptions& options = {}) = 0;
+                             std::vector<KeyValue>* out, const ScanOptions& options = {},
+                             uint64_t* revision = nullptr) = 0;
 
   virtual Status Put(std::string_view key, std::string_view value,
                      const WriteOptions& options = {}) = 0;
@@ -152,14 +200,23 @@ class Client {
   virtual Status BatchPut(const std::vector<KeyValue>& pairs, const WriteOptions& options = {}) = 0;
   virtual Status Delete(std::string_view key, const WriteOptions& options = {}) = 0;
   // Deletes every key in [start, end) (end empty: to the end of the key space), shard by shard.
+  // *result (when given): the pairs deleted and the revision. Asking for them makes the call
+  // non-idempotent: once an attempt's outcome is unknown it ends with kTimeout.
   virtual Status DeleteRange(std::string_view start, std::string_view end,
-                             const WriteOptions& options = {}) = 0;
+                             const WriteOptions& options = {},
+                             DeleteRangeResult* result = nullptr) = 0;
 
   // Atomic on one key: when its value equals `expected` (nullopt: the key must be absent), set it
   // to `desired` (nullopt: delete it). *result says whether it did and what the value was.
   virtual Status CompareAndSwap(std::string_view key, const std::optional<std::string>& expected,
                                 const std::optional<std::string>& desired, CasResult* result,
                                 const WriteOptions& options = {}) = 0;
+
+  // Applies `ops` atomically, in one Raft entry of one shard: either every assertion holds and
+  // every write applies, or nothing changes (result->applied false). kFailedPrecondition when
+  // the ops fall in more than one shard. Never retried once an attempt's outcome is unknown.
+  virtual Status Atomic(const std::vector<AtomicOp>& ops, AtomicResult* result,
+                        const WriteOptions& options = {}) = 0;
 
  protected:
   Client() = default;

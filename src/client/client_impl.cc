@@ -23,6 +23,8 @@ const char* CodeName(Code c) {
       return "Unavailable";
     case Code::kInternal:
       return "Internal";
+    case Code::kFailedPrecondition:
+      return "FailedPrecondition";
   }
   return "Unknown";
 }

@@ -31,6 +31,11 @@ using Clock = std::chrono::steady_clock;
 // The header naming the route's shard and epoch.
 void FillHeader(const Route& route, v1::RequestHeader* header);
 
+// InvalidArgument unless start < end (end empty: the end of the key space).
+Status CheckRange(std::string_view start, std::string_view end);
+// The smaller of two range ends, where "" is the end of the key space.
+std::string MinEnd(std::string_view a, std::string_view b);
+
 // Which replica an attempt goes to.
 enum class Target { kLeader, kAnyReplica };
 
@@ -59,17 +64,19 @@ class ClientImpl final : public Client {
                   std::vector<std::optional<std::string>>* values,
                   const ReadOptions& options) override;
   Status Scan(std::string_view start, std::string_view end, std::vector<KeyValue>* out,
-              const ScanOptions& options) override;
+              const ScanOptions& options, uint64_t* revision) override;
   Status ReverseScan(std::string_view start, std::string_view end, std::vector<KeyValue>* out,
-                     const ScanOptions& options) override;
+                     const ScanOptions& options, uint64_t* revision) override;
   Status Put(std::string_view key, std::string_view value, const WriteOptions& options) override;
   Status BatchPut(const std::vector<KeyValue>& pairs, const WriteOptions& options) override;
   Status Delete(std::string_view key, const WriteOptions& options) override;
-  Status DeleteRange(std::string_view start, std::string_view end,
-                     const WriteOptions& options) override;
+  Status DeleteRange(std::string_view start, std::string_view end, const WriteOptions& options,
+                     DeleteRangeResult* result) override;
   Status CompareAndSwap(std::string_view key, const std::optional<std::string>& expected,
                         const std::optional<std::string>& desired, CasResult* result,
                         const WriteOptions& options) override;
+  Status Atomic(const std::vector<AtomicOp>& ops, AtomicResult* result,
+                const WriteOptions& options) override;
 
   // How an attempt is described to Routed().
   struct Call {
@@ -120,7 +127,7 @@ class ClientImpl final : public Client {
   Status FindRoute(const Call& call, CallState* st, Route* route);
   // Scan and ReverseScan: pages through the shards in key order (reverse: descending).
   Status ScanPages(std::string_view start, std::string_view end, bool reverse,
-                   std::vector<KeyValue>* out, const ScanOptions& options);
+                   std::vector<KeyValue>* out, const ScanOptions& options, uint64_t* revision);
   // FindRoute, retried with backoff until the call's deadline.
   Status FindRouteWithin(const Call& call, CallState* st, Route* route);
   // The node to try on this attempt, and its address ("" when unknown).

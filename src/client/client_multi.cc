@@ -28,6 +28,7 @@ int Severity(Code c) {
       return 2;
     case Code::kInternal:
       return 3;
+    case Code::kFailedPrecondition:
     case Code::kInvalidArgument:
       return 4;
   }
@@ -190,13 +191,6 @@ Status ClientImpl::FindRouteWithin(const Call& call, CallState* st, Route* route
 
 namespace {
 
-Status CheckRange(std::string_view start, std::string_view end) {
-  if (!end.empty() && start >= end) {
-    return Status(Code::kInvalidArgument, "the range's end must be above its start");
-  }
-  return Status::OK();
-}
-
 // The limit (what is left of the caller's), keys-only flag and read options of one scan page.
 void SetScanOptions(const ScanOptions& options, size_t have, v1::ScanRequest* q) {
   q->set_limit(options.limit == 0
@@ -206,28 +200,37 @@ void SetScanOptions(const ScanOptions& options, size_t have, v1::ScanRequest* q)
   SetReadOptions(options.read, q->mutable_read());
 }
 
-// The smaller of two range ends, where "" is the end of the key space.
+}  // namespace
+
+Status CheckRange(std::string_view start, std::string_view end) {
+  if (!end.empty() && start >= end) {
+    return Status(Code::kInvalidArgument, "the range's end must be above its start");
+  }
+  return Status::OK();
+}
+
 std::string MinEnd(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
   if (b.empty()) return std::string(a);
   return std::string(std::min(a, b));
 }
 
-}  // namespace
-
 Status ClientImpl::Scan(std::string_view start, std::string_view end, std::vector<KeyValue>* out,
-                        const ScanOptions& options) {
-  return ScanPages(start, end, /*reverse=*/false, out, options);
+                        const ScanOptions& options, uint64_t* revision) {
+  return ScanPages(start, end, /*reverse=*/false, out, options, revision);
 }
 
 Status ClientImpl::ReverseScan(std::string_view start, std::string_view end,
-                               std::vector<KeyValue>* out, const ScanOptions& options) {
-  return ScanPages(start, end, /*reverse=*/true, out, options);
+                               std::vector<KeyValue>* out, const ScanOptions& options,
+                               uint64_t* revision) {
+  return ScanPages(start, end, /*reverse=*/true, out, options, revision);
 }
 
 Status ClientImpl::ScanPages(std::string_view start, std::string_view end, bool reverse,
-                             std::vector<KeyValue>* out, const ScanOptions& options) {
+                             std::vector<KeyValue>* out, const ScanOptions& options,
+                             uint64_t* revision) {
   out->clear();
+  if (revision != nullptr) *revision = 0;
   if (auto s = CheckRange(start, end); !s.ok()) return s;
   const Target target =
       options.read.consistency == Consistency::kStrong ? Target::kLeader : Target::kAnyReplica;
@@ -257,6 +260,7 @@ Status ClientImpl::ScanPages(std::string_view start, std::string_view end, bool 
             }),
         &used);
     if (!s.ok()) return s;
+    if (revision != nullptr) *revision = std::max(*revision, resp.revision());
     for (auto& kv : *resp.mutable_pairs()) {
       out->push_back(KeyValue{std::move(*kv.mutable_key()), std::move(*kv.mutable_value())});
     }
@@ -276,24 +280,41 @@ Status ClientImpl::ScanPages(std::string_view start, std::string_view end, bool 
 }
 
 Status ClientImpl::DeleteRange(std::string_view start, std::string_view end,
-                               const WriteOptions& options) {
+                               const WriteOptions& options, DeleteRangeResult* result) {
   if (auto s = CheckRange(start, end); !s.ok()) return s;
+  if (result != nullptr) *result = DeleteRangeResult{};
   CallState st = Start(options.timeout);
   std::string cur(start);
   bool any_applied = false;
   while (true) {
+    Route used;
+    // Reporting what it deleted, a shard's part is an Atomic DELETE_RANGE (not idempotent: a
+    // retry would report nothing); otherwise a plain DeleteRange.
     v1::DeleteRangeRequest req;
     v1::DeleteRangeResponse resp;
-    Route used;
-    Status s = Routed(Call{cur, false, Target::kLeader, true, true}, &st,
-                      MakeAttempt<v1::DeleteRangeRequest, v1::DeleteRangeResponse>(
-                          &req, &resp, &v1::Kv::Stub::DeleteRange,
-                          [&](const Route& r, v1::DeleteRangeRequest* q) {
-                            q->set_start_key(cur);
-                            q->set_end_key(MinEnd(end, r.desc.end_key));
-                            return true;
-                          }),
-                      &used);
+    v1::AtomicRequest areq;
+    v1::AtomicResponse aresp;
+    const Attempt attempt =
+        result == nullptr
+            ? MakeAttempt<v1::DeleteRangeRequest, v1::DeleteRangeResponse>(
+                  &req, &resp, &v1::Kv::Stub::DeleteRange,
+                  [&](const Route& r, v1::DeleteRangeRequest* q) {
+                    q->set_start_key(cur);
+                    q->set_end_key(MinEnd(end, r.desc.end_key));
+                    return true;
+                  })
+            : MakeAttempt<v1::AtomicRequest, v1::AtomicResponse>(
+                  &areq, &aresp, &v1::Kv::Stub::Atomic, [&](const Route& r, v1::AtomicRequest* q) {
+                    q->clear_ops();
+                    v1::AtomicOp* op = q->add_ops();
+                    op->set_type(v1::AtomicOp::DELETE_RANGE);
+                    op->set_key(cur);
+                    op->set_end_key(MinEnd(end, r.desc.end_key));
+                    op->set_want_previous(true);
+                    return true;
+                  });
+    Status s =
+        Routed(Call{cur, false, Target::kLeader, true, result == nullptr}, &st, attempt, &used);
     if (!s.ok()) {
       if (any_applied && s.code() == Code::kUnavailable) {
         return Status(Code::kTimeout, "some shards' parts applied: " + s.message());
@@ -301,6 +322,15 @@ Status ClientImpl::DeleteRange(std::string_view start, std::string_view end,
       return s;
     }
     any_applied = true;
+    if (result != nullptr) {
+      result->revision = std::max(result->revision, aresp.revision());
+      for (auto& r : *aresp.mutable_results()) {
+        for (auto& kv : *r.mutable_deleted()) {
+          result->deleted.push_back(
+              KeyValue{std::move(*kv.mutable_key()), std::move(*kv.mutable_value())});
+        }
+      }
+    }
     const std::string& shard_end = used.desc.end_key;
     if (shard_end.empty() || (!end.empty() && shard_end >= end)) break;
     cur = shard_end;

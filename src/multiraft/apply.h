@@ -26,11 +26,13 @@ class ApplyBatch {
  public:
   explicit ApplyBatch(storage::Engine* engine) : engine_(engine) {}
 
-  // Applies one write command of the shard `desc`. Returns EpochNotMatch when the command was
-  // proposed under another range (a split or merge came first), KeyNotInShard when an op falls
-  // outside the range, InvalidArgument for an oversized key or value; a refused command changes
-  // nothing. On success fills one OpResult per op.
-  Status ApplyWrite(const ShardDescriptor& desc, const WriteCommand& cmd,
+  // Applies one write command of the shard `desc` at the shard's revision *revision. Returns
+  // EpochNotMatch when the command was proposed under another range (a split or merge came
+  // first), KeyNotInShard when an op falls outside the range, InvalidArgument for an oversized
+  // key or value; a refused command changes nothing. On success fills one OpResult per op: when
+  // an assertion failed, nothing changed and that assertion's result is not `succeeded`;
+  // otherwise a command with writes advances *revision to its own revision (NextRevision).
+  Status ApplyWrite(const ShardDescriptor& desc, const WriteCommand& cmd, uint64_t* revision,
                     std::vector<OpResult>* results);
 
   // Records the replica's apply state (and descriptor) to be written with the data.
@@ -49,7 +51,14 @@ class ApplyBatch {
   // The value of `key` as the batch would leave it: the batch's own writes first (scanned, so
   // that puts cost no copy when no compare-and-swap needs them), then the engine.
   Result<std::optional<std::string>> Read(const std::string& key);
+  // The pairs of [start, end) as the batch would leave them (a scan of the engine overlaid with
+  // the batch's writes).
+  Status ReadRange(const std::string& start, const std::string& end,
+                   std::vector<std::pair<std::string, std::string>>* out);
   Status CheckOp(const ShardDescriptor& desc, const WriteOp& op) const;
+  // True when every assertion of `cmd` holds; marks the failed ones in *results.
+  Result<bool> CheckAssertions(const WriteCommand& cmd, uint64_t revision,
+                               std::vector<OpResult>* results);
 
   storage::Engine* engine_;
   storage::WriteBatch batch_;

@@ -4,16 +4,18 @@
 
 namespace tessera::multiraft {
 namespace {
-constexpr uint8_t kWriteCommandV1 = 1;
+constexpr uint8_t kWriteCommandV1 = 1;  // no proposed revision, no flags
+constexpr uint8_t kWriteCommandV2 = 3;  // (2 is the admin command's tag)
 constexpr uint8_t kAdminCommandV1 = 2;
 constexpr uint64_t kMaxOps = 1 << 20;
 }  // namespace
 
 std::string EncodeWriteCommand(const WriteCommand& cmd) {
   std::string out;
-  out.push_back(static_cast<char>(kWriteCommandV1));
+  out.push_back(static_cast<char>(kWriteCommandV2));
   PutVarint64(&out, cmd.epoch.conf_version);
   PutVarint64(&out, cmd.epoch.version);
+  PutVarint64(&out, cmd.proposed_revision);
   PutVarint64(&out, cmd.ops.size());
   for (const WriteOp& op : cmd.ops) {
     out.push_back(static_cast<char>(op.type));
@@ -26,6 +28,18 @@ std::string EncodeWriteCommand(const WriteCommand& cmd) {
         break;
       case WriteOp::Type::kDeleteRange:
         PutLengthPrefixed(&out, op.end_key);
+        out.push_back(op.want_previous ? 1 : 0);
+        break;
+      case WriteOp::Type::kPutVersioned:
+        PutLengthPrefixed(&out, op.value);
+        out.push_back(op.want_previous ? 1 : 0);
+        break;
+      case WriteOp::Type::kAssertModRevision:
+        PutVarint64(&out, op.revision);
+        break;
+      case WriteOp::Type::kAssertUnchangedSince:
+        PutLengthPrefixed(&out, op.end_key);
+        PutVarint64(&out, op.revision);
         break;
       case WriteOp::Type::kCompareAndSwap:
         out.push_back(static_cast<char>((op.expected ? 1 : 0) | (op.delete_on_match ? 2 : 0)));
@@ -39,16 +53,26 @@ std::string EncodeWriteCommand(const WriteCommand& cmd) {
 
 Result<WriteCommand> DecodeWriteCommand(std::string_view in) {
   auto bad = [](const char* what) { return Status::Corruption(what); };
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kWriteCommandV1) {
+  if (in.empty() || (static_cast<uint8_t>(in[0]) != kWriteCommandV1 &&
+                     static_cast<uint8_t>(in[0]) != kWriteCommandV2)) {
     return bad("write command: unknown version");
   }
+  const bool v2 = static_cast<uint8_t>(in[0]) == kWriteCommandV2;
   in.remove_prefix(1);
   WriteCommand cmd;
   uint64_t n = 0;
   if (!GetVarint64(&in, &cmd.epoch.conf_version) || !GetVarint64(&in, &cmd.epoch.version) ||
-      !GetVarint64(&in, &n) || n > kMaxOps) {
+      (v2 && !GetVarint64(&in, &cmd.proposed_revision)) || !GetVarint64(&in, &n) || n > kMaxOps) {
     return bad("write command: bad header");
   }
+  // A one-byte flag (0 or 1) of a version-2 op.
+  auto get_flag = [&](bool* flag) {
+    if (!v2) return true;
+    if (in.empty() || static_cast<uint8_t>(in[0]) > 1) return false;
+    *flag = in[0] == 1;
+    in.remove_prefix(1);
+    return true;
+  };
   cmd.ops.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     if (in.empty()) return bad("write command: truncated op");
@@ -67,6 +91,21 @@ Result<WriteCommand> DecodeWriteCommand(std::string_view in) {
         break;
       case static_cast<uint8_t>(WriteOp::Type::kDeleteRange):
         if (!GetLengthPrefixed(&in, &a)) return bad("write command: truncated end key");
+        op.end_key = std::string(a);
+        if (!get_flag(&op.want_previous)) return bad("write command: bad delete range flag");
+        break;
+      case static_cast<uint8_t>(WriteOp::Type::kPutVersioned):
+        if (!v2 || !GetLengthPrefixed(&in, &a)) return bad("write command: truncated value");
+        op.value = std::string(a);
+        if (!get_flag(&op.want_previous)) return bad("write command: bad put flag");
+        break;
+      case static_cast<uint8_t>(WriteOp::Type::kAssertModRevision):
+        if (!v2 || !GetVarint64(&in, &op.revision)) return bad("write command: bad assertion");
+        break;
+      case static_cast<uint8_t>(WriteOp::Type::kAssertUnchangedSince):
+        if (!v2 || !GetLengthPrefixed(&in, &a) || !GetVarint64(&in, &op.revision)) {
+          return bad("write command: bad assertion");
+        }
         op.end_key = std::string(a);
         break;
       case static_cast<uint8_t>(WriteOp::Type::kCompareAndSwap): {
@@ -203,6 +242,7 @@ CommandKind PeekCommandKind(std::string_view data) {
   if (data.empty()) return CommandKind::kEmpty;
   switch (static_cast<uint8_t>(data[0])) {
     case kWriteCommandV1:
+    case kWriteCommandV2:
       return CommandKind::kWrite;
     case kAdminCommandV1:
       return CommandKind::kAdmin;

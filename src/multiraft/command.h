@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -22,6 +23,16 @@ struct WriteOp {
     kDelete = 2,
     kDeleteRange = 3,  // [key, end_key); end_key empty: to the end of the shard
     kCompareAndSwap = 4,
+    // Writes `value` as a versioned value (versioned_value.h) stamped with the command's
+    // revision; the key's create revision and version follow from the value it held.
+    kPutVersioned = 5,
+    // Assertions: when one fails, the whole command changes nothing (OpResult::succeeded false
+    // on the failed assertion). kAssertModRevision: `key` holds a versioned value whose
+    // mod_revision is `revision` (0: the key is absent). kAssertUnchangedSince: the shard's
+    // revision is at most `revision` (nothing written since); [key, end_key) names the range
+    // the caller read (it must lie in the shard).
+    kAssertModRevision = 6,
+    kAssertUnchangedSince = 7,
   };
   Type type = Type::kPut;
   std::string key;
@@ -30,6 +41,9 @@ struct WriteOp {
   // kCompareAndSwap: the value the key must hold; nullopt: the key must be absent.
   std::optional<std::string> expected;
   bool delete_on_match = false;  // kCompareAndSwap: delete instead of writing `value`
+  uint64_t revision = 0;         // the assertions
+  // kPutVersioned: report the previous value; kDeleteRange: report the pairs deleted.
+  bool want_previous = false;
 
   bool operator==(const WriteOp&) const = default;
 };
@@ -37,6 +51,9 @@ struct WriteOp {
 struct WriteCommand {
   Epoch epoch;
   std::vector<WriteOp> ops;
+  // The leader's clock reading when it proposed the command (ProposedRevision); the command's
+  // revision is NextRevision(shard revision, proposed_revision). Set by the proposing leader.
+  uint64_t proposed_revision = 0;
   bool operator==(const WriteCommand&) const = default;
 };
 
@@ -89,8 +106,11 @@ CommandKind PeekCommandKind(std::string_view data);
 
 // The outcome of one op: compare-and-swap reports whether it matched and the value it found.
 struct OpResult {
-  bool succeeded = true;
-  std::optional<std::string> previous;  // kCompareAndSwap: the value before (nullopt: absent)
+  bool succeeded = true;  // false: a compare-and-swap that did not match, a failed assertion
+  // kCompareAndSwap, kPutVersioned with want_previous: the value before (nullopt: absent).
+  std::optional<std::string> previous;
+  // kDeleteRange with want_previous: the pairs deleted, in key order.
+  std::vector<std::pair<std::string, std::string>> deleted;
 };
 
 }  // namespace tessera::multiraft

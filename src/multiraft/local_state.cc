@@ -8,7 +8,8 @@ namespace tessera::multiraft {
 namespace {
 constexpr uint8_t kApplyStateV1 = 1;  // without joined_at (read as empty)
 constexpr uint8_t kApplyStateV2 = 2;  // without merge (read as none)
-constexpr uint8_t kApplyStateV3 = 3;
+constexpr uint8_t kApplyStateV3 = 3;  // without revision (read as 0)
+constexpr uint8_t kApplyStateV4 = 4;
 
 }  // namespace
 
@@ -47,7 +48,7 @@ void ApplyState::RecordJoins(const raft::ConfState& before, const raft::ConfStat
 // fixed32 checksum of everything before it.
 std::string EncodeApplyState(const ApplyState& s) {
   std::string out;
-  out.push_back(static_cast<char>(kApplyStateV3));
+  out.push_back(static_cast<char>(kApplyStateV4));
   PutVarint64(&out, s.applied_index.value());
   PutVarint64(&out, s.applied_term.value());
   PutNodeIds(&out, s.conf_state.voters);
@@ -70,6 +71,7 @@ std::string EncodeApplyState(const ApplyState& s) {
   }
   PutVarint64(&out, s.merged_sources.size());
   for (ShardId id : s.merged_sources) PutVarint64(&out, id.value());
+  PutVarint64(&out, s.revision);
   PutFixed32(&out, Checksum32(out));
   return out;
 }
@@ -83,7 +85,7 @@ Result<ApplyState> DecodeApplyState(std::string_view data) {
   }
   std::string_view in = body;
   const uint8_t version = static_cast<uint8_t>(in[0]);
-  if (version < kApplyStateV1 || version > kApplyStateV3) return bad();
+  if (version < kApplyStateV1 || version > kApplyStateV4) return bad();
   in.remove_prefix(1);
   ApplyState s;
   uint64_t index = 0, term = 0;
@@ -131,6 +133,7 @@ Result<ApplyState> DecodeApplyState(std::string_view data) {
       s.merged_sources.push_back(ShardId(id));
     }
   }
+  if (version >= kApplyStateV4 && !GetVarint64(&in, &s.revision)) return bad();
   if (!in.empty()) return bad();
   return s;
 }

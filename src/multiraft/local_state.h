@@ -53,6 +53,9 @@ struct ApplyState {
   // past the merge's epoch without it (the state may come from a snapshot).
   std::vector<ShardId> merged_sources;
   static constexpr size_t kMaxMergedSources = 64;
+  // The shard's revision: the revision of its last applied write command (versioned_value.h).
+  // Strictly increasing; a shard split off starts from its parent's, a merge takes the larger.
+  uint64_t revision = 0;
   bool operator==(const ApplyState&) const = default;
 
   uint64_t JoinedAt(NodeId node) const {

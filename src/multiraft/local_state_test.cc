@@ -32,6 +32,7 @@ TEST(ApplyStateTest, RoundTripsAPreparedMerge) {
   ApplyState s = Sample();
   s.merge = MergeState{ShardId(9), Epoch{3, 4}, LogIndex(40), Term(6)};
   s.merged_sources = {ShardId(12), ShardId(11)};
+  s.revision = uint64_t{1} << 58;
   auto got = DecodeApplyState(EncodeApplyState(s));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, s);

@@ -154,6 +154,7 @@ struct Replica {
     LogIndex prepare_index;
     Term prepare_term;
     bool source_ready = false;
+    uint64_t source_revision = 0;  // with source_ready
     int64_t asked_ms = 0;
   };
   std::optional<MergeWait> merge_wait;

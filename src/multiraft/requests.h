@@ -28,6 +28,7 @@ struct WriteResponse {
   Status status;
   RouteHint hint;
   std::vector<OpResult> results;  // one per op when OK
+  uint64_t revision = 0;  // when OK: the shard's revision after the command (versioned_value.h)
 };
 using WriteCallback = std::function<void(WriteResponse)>;
 
@@ -57,6 +58,9 @@ struct ReadResponse {
   // OK: the end of the shard's range ("" : unbounded), so that a range read with an open end
   // stops at the shard's end.
   std::string shard_end_key;
+  // OK: the shard's revision when the read was granted; the engine read that follows sees at
+  // least every write up to it (possibly newer ones).
+  uint64_t revision = 0;
 };
 using ReadCallback = std::function<void(ReadResponse)>;
 

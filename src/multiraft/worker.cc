@@ -330,9 +330,10 @@ void Worker::HandlePropose(ProposeTask& t) {
   }
   if (s.ok() && !t.admin) {
     for (const WriteOp& op : t.command.ops) {
-      const bool in = op.type == WriteOp::Type::kDeleteRange
-                          ? r->desc.ContainsRange(op.key, op.end_key)
-                          : r->desc.ContainsKey(op.key);
+      const bool range =
+          op.type == WriteOp::Type::kDeleteRange || op.type == WriteOp::Type::kAssertUnchangedSince;
+      const bool in =
+          range ? r->desc.ContainsRange(op.key, op.end_key) : r->desc.ContainsKey(op.key);
       if (!in) {
         hint = HintFor(*r);
         s = Status::KeyNotInShard("key outside " + DescribeShard(r->desc));
@@ -395,7 +396,7 @@ void Worker::HandleRead(ReadTask& t) {
   if (q.consistency == ReadConsistency::kStale && r->fresh_as_of_ms >= 0 &&
       now_ms - r->fresh_as_of_ms <= static_cast<int64_t>(q.max_staleness_ms)) {
     ++r->counters.read_ops;
-    t.done(ReadResponse{Status::OK(), {}, t.shard_end_key});
+    t.done(ReadResponse{Status::OK(), {}, t.shard_end_key, r->apply.revision});
     return;
   }
   ++r->counters.read_ops;

@@ -79,6 +79,7 @@ struct MergeSourceTask {
 struct MergeReadyTask {
   ShardId target;
   ShardId source;
+  uint64_t source_revision = 0;  // the source's revision, final since its prepare entry
 };
 struct MergeDoneTask {
   ShardId source;

@@ -131,6 +131,9 @@ Status Worker::ApplyCommitMerge(Replica& r, const AdminCommand& cmd, ApplyBatch&
   }
   // Above both: requests under either old epoch are refused.
   r.desc.epoch.version = std::max(r.desc.epoch.version, s.epoch.version) + 1;
+  // The merged range's revisions continue above both shards' (the source's is final since its
+  // prepare entry, the same on every replica).
+  r.apply.revision = std::max(r.apply.revision, r.merge_wait->source_revision);
   std::vector<ShardId>& done = r.apply.merged_sources;
   done.insert(done.begin(), s.id);
   if (done.size() > ApplyState::kMaxMergedSources) done.pop_back();
@@ -156,7 +159,7 @@ void Worker::HandleMergeSource(const MergeSourceTask& t) {
     return;
   }
   if (s->merged) {
-    host_->SubmitTo(t.target, MergeReadyTask{t.target, t.source});
+    host_->SubmitTo(t.target, MergeReadyTask{t.target, t.source, s->apply.revision});
     return;
   }
   s->merge_requested = Replica::MergeWait{t.target, LogIndex(0), t.prepare_index, t.prepare_term};
@@ -193,7 +196,7 @@ void Worker::MaybeHandOverMergeSource(Replica& s) {
   awake_.erase(s.desc.id);
   Log().info("shard {}: stopped at index {} for the merge into shard {}", s.desc.id.value(),
              s.apply.applied_index.value(), req.shard.value());
-  host_->SubmitTo(req.shard, MergeReadyTask{req.shard, s.desc.id});
+  host_->SubmitTo(req.shard, MergeReadyTask{req.shard, s.desc.id, s.apply.revision});
 }
 
 void Worker::HandleMergeSourceGone(const MergeSourceGoneTask& t) {
@@ -217,6 +220,7 @@ void Worker::HandleMergeReady(const MergeReadyTask& t) {
   Replica* r = Find(t.target);
   if (r == nullptr || !r->merge_wait || r->merge_wait->shard != t.source) return;
   r->merge_wait->source_ready = true;
+  r->merge_wait->source_revision = t.source_revision;
   r->raft->ResumeApply();
   Activate(r);
 }

@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "multiraft/apply.h"
+#include "multiraft/versioned_value.h"
 #include "multiraft/worker.h"
 
 namespace tessera::multiraft {
@@ -63,6 +64,7 @@ void Worker::ProposeWrites(Replica& r) {
       }
       continue;
     }
+    if (!w.admin) w.command.proposed_revision = ProposedRevision(now_ms);
     std::string bytes = w.admin ? EncodeAdminCommand(*w.admin) : EncodeWriteCommand(w.command);
     if (bytes.size() > opts_.max_command_bytes) {
       w.done(
@@ -410,7 +412,8 @@ void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, Wri
         resp->hint = HintFor(r);
         return;
       }
-      resp->status = batch.ApplyWrite(r.desc, *cmd, &resp->results);
+      resp->status = batch.ApplyWrite(r.desc, *cmd, &r.apply.revision, &resp->results);
+      resp->revision = r.apply.revision;
       TESSERA_ASSERT(
           !resp->status.Is(Status::Code::kIOError) && !resp->status.Is(Status::Code::kCorruption),
           "the engine failed while applying");
@@ -434,7 +437,8 @@ Status Worker::ApplySplit(Replica& r, const AdminCommand& cmd, ApplyBatch& batch
   ++right.epoch.version;
   r.desc.end_key = cmd.split_key;
   ++r.desc.epoch.version;
-  const ApplyState child{kBootstrapIndex, kBootstrapTerm, r.apply.conf_state, r.apply.joined_at};
+  ApplyState child{kBootstrapIndex, kBootstrapTerm, r.apply.conf_state, r.apply.joined_at};
+  child.revision = r.apply.revision;  // the new shard's revisions continue its parent's
   // The new shard's log first (its start after a snapshot at the bootstrap index), then its
   // descriptor and apply state in the apply batch. Re-applying the split after a crash finds the
   // log already there. The log write is not synced: any later synced write (the new shard's own
@@ -481,7 +485,7 @@ void Worker::ReleaseReads(Replica& r) {
       continue;
     }
     r.fresh_as_of_ms = std::max(r.fresh_as_of_ms, t.issued_ms);
-    t.done(ReadResponse{Status::OK(), {}, t.shard_end_key});
+    t.done(ReadResponse{Status::OK(), {}, t.shard_end_key, r.apply.revision});
   }
 }
 

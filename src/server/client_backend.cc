@@ -16,6 +16,8 @@ Status FromClientStatus(const client::Status& s) {
       return Status::Unavailable(s.message());
     case client::Code::kInternal:
       return Status::Internal(s.message());
+    case client::Code::kFailedPrecondition:
+      return Status::FailedPrecondition(s.message());
   }
   return Status::Internal(s.message());
 }

@@ -173,6 +173,7 @@ grpc::ServerUnaryReactor* KvService::ReadThen(grpc::CallbackServerContext* ctx,
               [this, reactor, resp, shard, read = std::move(read)](multiraft::ReadResponse r) {
                 if (r.status.ok()) {
                   read(r.shard_end_key);
+                  resp->set_revision(r.revision);
                 } else {
                   ToProtoError(r.status, r.hint, shard, resp->mutable_error());
                 }
@@ -326,6 +327,80 @@ grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext*
                    if (r.results[0].previous) {
                      resp->set_previous_found(true);
                      resp->set_previous_value(*r.results[0].previous);
+                   }
+                 });
+}
+
+namespace {
+
+// The write op of one AtomicOp; InvalidArgument for an op the node must not propose.
+Status ToWriteOp(const v1::AtomicOp& in, WriteOp* out) {
+  using T = v1::AtomicOp;
+  switch (in.type()) {
+    case T::PUT:
+      *out = WriteOp{WriteOp::Type::kPut, in.key(), in.value()};
+      break;
+    case T::DELETE:
+      *out = WriteOp{WriteOp::Type::kDelete, in.key()};
+      break;
+    case T::DELETE_RANGE:
+      *out = WriteOp{WriteOp::Type::kDeleteRange, in.key(), {}, in.end_key()};
+      break;
+    case T::PUT_VERSIONED:
+      *out = WriteOp{WriteOp::Type::kPutVersioned, in.key(), in.value()};
+      break;
+    case T::ASSERT_MOD_REVISION:
+      *out = WriteOp{WriteOp::Type::kAssertModRevision, in.key()};
+      break;
+    case T::ASSERT_UNCHANGED_SINCE:
+      *out = WriteOp{WriteOp::Type::kAssertUnchangedSince, in.key(), {}, in.end_key()};
+      break;
+    default:
+      return Status::InvalidArgument("atomic: unknown op type " + std::to_string(in.type()));
+  }
+  const bool range = in.type() == T::DELETE_RANGE || in.type() == T::ASSERT_UNCHANGED_SINCE;
+  if (range && !in.end_key().empty() && in.end_key() <= in.key()) {
+    return Status::InvalidArgument("atomic: a range's end_key must be above its key");
+  }
+  out->revision = in.revision();
+  out->want_previous = in.want_previous();
+  return Status::OK();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* KvService::Atomic(grpc::CallbackServerContext* ctx,
+                                            const v1::AtomicRequest* req,
+                                            v1::AtomicResponse* resp) {
+  const ShardId shard(req->header().shard_id());
+  if (req->ops().empty()) {
+    return FinishWithError(ctx, Status::InvalidArgument("atomic: no ops"), shard, resp);
+  }
+  WriteCommand cmd;
+  cmd.ops.resize(static_cast<size_t>(req->ops_size()));
+  for (int i = 0; i < req->ops_size(); ++i) {
+    if (Status s = ToWriteOp(req->ops(i), &cmd.ops[static_cast<size_t>(i)]); !s.ok()) {
+      return FinishWithError(ctx, s, shard, resp);
+    }
+  }
+  return Propose(ctx, req->header(), std::move(cmd), resp,
+                 [resp](const multiraft::WriteResponse& r) {
+                   resp->set_revision(r.revision);
+                   bool applied = true;
+                   for (const multiraft::OpResult& o : r.results) applied = applied && o.succeeded;
+                   resp->set_applied(applied);
+                   if (!applied) return;
+                   for (const multiraft::OpResult& o : r.results) {
+                     v1::AtomicOpResult* out = resp->add_results();
+                     if (o.previous) {
+                       out->set_previous_found(true);
+                       out->set_previous_value(*o.previous);
+                     }
+                     for (const auto& [k, v] : o.deleted) {
+                       v1::KeyValue* kv = out->add_deleted();
+                       kv->set_key(k);
+                       kv->set_value(v);
+                     }
                    }
                  });
 }

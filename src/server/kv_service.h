@@ -49,6 +49,8 @@ class KvService final : public v1::Kv::CallbackService {
   grpc::ServerUnaryReactor* CompareAndSwap(grpc::CallbackServerContext* ctx,
                                            const v1::CompareAndSwapRequest* req,
                                            v1::CompareAndSwapResponse* resp) override;
+  grpc::ServerUnaryReactor* Atomic(grpc::CallbackServerContext* ctx, const v1::AtomicRequest* req,
+                                   v1::AtomicResponse* resp) override;
 
  private:
   // Proposes `cmd` and finishes the RPC when it is applied (or refused); `fill` copies op
@@ -59,7 +61,7 @@ class KvService final : public v1::Kv::CallbackService {
                                     Resp* resp,
                                     std::function<void(const multiraft::WriteResponse&)> fill = {});
   // Waits until a read of [start, end) (or the point `start`) is safe, then runs `read` with the
-  // shard's end key and finishes the RPC.
+  // shard's end key, sets the response's revision and finishes the RPC.
   template <typename Resp>
   grpc::ServerUnaryReactor* ReadThen(grpc::CallbackServerContext* ctx,
                                      const v1::RequestHeader& header, const v1::ReadOptions& opts,

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "../pd/pd_test_cluster.h"
+#include "multiraft/versioned_value.h"
 #include "../server/kv_client.h"
 
 namespace tessera::testing {
@@ -140,11 +141,55 @@ TEST(ClientTest, EveryOperationWorksAcrossShardsThatSplitUnderTheClient) {
   ASSERT_TRUE(cl->Get("cas", &v).ok());
   EXPECT_FALSE(v.has_value());
 
-  // Delete and DeleteRange across shards.
+  // Atomic: versioned puts stamped with growing revisions, guarded by assertions.
+  using Op = client::AtomicOp;
+  client::AtomicResult ar;
+  s = cl->Atomic({Op{Op::Type::kPutVersioned, Key(5), "", "x1"}}, &ar);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(ar.applied);
+  const uint64_t r1 = ar.revision;
+  uint64_t scan_revision = 0;
+  ASSERT_TRUE(cl->Scan(Key(5), Key(6), &out, {}, &scan_revision).ok());
+  EXPECT_GE(scan_revision, r1);
+  ASSERT_EQ(out.size(), 1u);
+  auto stamped = multiraft::DecodeVersionedValue(out[0].value);
+  ASSERT_TRUE(stamped.has_value());
+  // The plain value the key held counts as absent: a creation.
+  EXPECT_EQ(stamped->create_revision, r1);
+  EXPECT_EQ(stamped->mod_revision, r1);
+  EXPECT_EQ(stamped->version, 1u);
+  const Op guard{Op::Type::kAssertModRevision, Key(5), "", "", r1};
+  s = cl->Atomic({guard, Op{Op::Type::kPutVersioned, Key(5), "", "x2", 0, true}}, &ar);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(ar.applied);
+  EXPECT_GT(ar.revision, r1);
+  ASSERT_EQ(ar.results.size(), 2u);
+  ASSERT_TRUE(ar.results[1].previous.has_value());
+  EXPECT_EQ(multiraft::DecodeVersionedValue(*ar.results[1].previous)->payload, "x1");
+  // The same guard again fails (the key moved on): nothing changes.
+  ASSERT_TRUE(cl->Atomic({guard, Op{Op::Type::kPutVersioned, Key(5), "", "x3"}}, &ar).ok());
+  EXPECT_FALSE(ar.applied);
+  ASSERT_TRUE(cl->Get(Key(5), &v).ok());
+  ASSERT_TRUE(v.has_value());
+  stamped = multiraft::DecodeVersionedValue(*v);
+  EXPECT_EQ(stamped->payload, "x2");
+  EXPECT_EQ(stamped->version, 2u);
+  // Operations in two shards are refused, and nothing applies.
+  s = cl->Atomic({Op{Op::Type::kPut, Key(1), "", "x"}, Op{Op::Type::kPut, Key(239), "", "x"}}, &ar);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.ToString();
+  ASSERT_TRUE(cl->Get(Key(1), &v).ok());
+  EXPECT_EQ(v, "v1");
+
+  // Delete and DeleteRange across shards (reporting what it deleted).
   ASSERT_TRUE(cl->Delete(Key(0)).ok());
   ASSERT_TRUE(cl->Get(Key(0), &v).ok());
   EXPECT_FALSE(v.has_value());
-  ASSERT_TRUE(cl->DeleteRange(Key(50), Key(230)).ok());
+  client::DeleteRangeResult deleted;
+  ASSERT_TRUE(cl->DeleteRange(Key(50), Key(230), {}, &deleted).ok());
+  ASSERT_EQ(deleted.deleted.size(), 180u);
+  EXPECT_EQ(deleted.deleted.front(), (KeyValue{Key(50), "v50"}));
+  EXPECT_EQ(deleted.deleted.back(), (KeyValue{Key(229), "v229"}));
+  EXPECT_GT(deleted.revision, 0u);
   ASSERT_TRUE(cl->Scan(Key(0), Key(999999), &out).ok());
   ASSERT_EQ(out.size(), static_cast<size_t>(kKeys - 1 - 180));
   EXPECT_EQ(out[48].key, Key(49));
