@@ -197,15 +197,17 @@ void PrintWelcome(const PlaygroundFlags& f, const Ports& p, const std::string& e
                   p.pd_http(j));
     } else {
       const int i = std::stoi(c.name.substr(4));
-      std::printf("  %-8s %-8d %-7d %-7d %-7s %-7d\n", c.name.c_str(), c.pid, p.node_api(i),
-                  p.node_redis(i), "-", p.node_http(i));
+      std::printf("  %-8s %-8d %-7d %-7d %-7d %-7d\n", c.name.c_str(), c.pid, p.node_api(i),
+                  p.node_redis(i), p.node_etcd(i), p.node_http(i));
     }
   }
-  std::printf("\nConnect (docs/client.md, docs/redis.md, docs/pd.md):\n\n");
+  std::printf("\nConnect (docs/client.md, docs/redis.md, docs/etcd.md, docs/pd.md):\n\n");
   std::printf("  %s ctl --pd %s put greeting hello\n", exe.c_str(), pd_list.c_str());
   std::printf("  %s ctl --pd %s get greeting\n", exe.c_str(), pd_list.c_str());
   std::printf("  redis-cli -p %d set counter 1 && redis-cli -p %d incr counter\n", p.node_redis(1),
               p.node_redis(2));
+  std::printf("  etcdctl --endpoints %s put /app/config on\n", Loopback(p.node_etcd(1)).c_str());
+  std::printf("  etcdctl --endpoints %s get /app --prefix\n", Loopback(p.node_etcd(2)).c_str());
   std::printf("  %s ctl --pd %s shards\n", exe.c_str(), pd_list.c_str());
   std::printf("  %s ctl --pd %s health\n", exe.c_str(), pd_list.c_str());
   std::printf("  %s ctl --endpoints %s scan    (the nodes directly, without PD)\n", exe.c_str(),
@@ -237,7 +239,7 @@ int RunPlayground(const PlaygroundFlags& f, const std::string& self_exe) {
   std::vector<int> ports;
   for (int j = 1; j <= f.pd; ++j) ports.insert(ports.end(), {p.pd_api(j), p.pd_http(j)});
   for (int i = 1; i <= f.nodes; ++i) {
-    ports.insert(ports.end(), {p.node_api(i), p.node_redis(i), p.node_http(i)});
+    ports.insert(ports.end(), {p.node_api(i), p.node_redis(i), p.node_etcd(i), p.node_http(i)});
   }
   for (int port : ports) {
     if (!PortFree(port)) {
@@ -292,11 +294,12 @@ int RunPlayground(const PlaygroundFlags& f, const std::string& self_exe) {
   }
   for (int i = 1; i <= f.nodes; ++i) {
     const std::string name = "node" + std::to_string(i);
-    const pid_t pid = Spawn(self_exe,
-                            {"server", "--data-dir", (dir / name).string(), "--listen",
-                             Loopback(p.node_api(i)), "--status-addr", Loopback(p.node_http(i)),
-                             "--redis-addr", Loopback(p.node_redis(i)), "--pd", pd_list},
-                            dir / (name + ".log"), old_mask);
+    const pid_t pid =
+        Spawn(self_exe,
+              {"server", "--data-dir", (dir / name).string(), "--listen", Loopback(p.node_api(i)),
+               "--status-addr", Loopback(p.node_http(i)), "--redis-addr", Loopback(p.node_redis(i)),
+               "--etcd-addr", Loopback(p.node_etcd(i)), "--pd", pd_list},
+              dir / (name + ".log"), old_mask);
     if (pid > 0) children.push_back(Child{name, pid});
   }
   auto stop_all = [&] {

@@ -20,6 +20,8 @@ CLI::App* AddServerCommand(CLI::App* app, ServerFlags* f) {
                 "host:port for HTTP /metrics, /healthz and /status (default: none)");
   s->add_option("--redis-addr", f->redis_addr,
                 "host:port of the Redis (RESP2) front door (needs --pd; default: none)");
+  s->add_option("--etcd-addr", f->etcd_addr,
+                "host:port of the etcd v3 KV front door (gRPC; needs --pd; default: none)");
   s->add_option("--initial-cluster", f->initial_cluster,
                 "Static bootstrap: id=host:port,... of every node of the cluster");
   s->add_option("--pd", f->pd,
@@ -58,6 +60,7 @@ int RunServer(const ServerFlags& f) {
   if (!f.listen.empty()) c.listen = f.listen;
   if (!f.status_addr.empty()) c.status_addr = f.status_addr;
   if (!f.redis_addr.empty()) c.redis_addr = f.redis_addr;
+  if (!f.etcd_addr.empty()) c.etcd_addr = f.etcd_addr;
   if (!f.initial_cluster.empty()) c.initial_cluster = f.initial_cluster;
   if (!f.pd.empty()) c.pd_endpoints = f.pd;
   if (f.initial_shards != 0) c.initial_shards = f.initial_shards;

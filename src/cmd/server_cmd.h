@@ -10,7 +10,8 @@ struct ServerFlags {
   std::string config;  // a TOML file (docs/configuration.md); flags override its values
   uint64_t node_id = 0;
   uint64_t initial_shards = 0;
-  std::string data_dir, listen, status_addr, redis_addr, initial_cluster, engine, log_level, pd;
+  std::string data_dir, listen, status_addr, redis_addr, etcd_addr, initial_cluster, engine,
+      log_level, pd;
   int workers = 0, tick_ms = 0;
   bool no_sync = false;
 };

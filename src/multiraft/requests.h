@@ -78,6 +78,7 @@ struct ReplicaReport {
   NodeId leader_id;  // the leader this replica knows; none when unknown
   uint64_t term = 0;
   uint64_t applied_index = 0;
+  uint64_t revision = 0;  // the shard's revision (versioned_value.h)
   bool hibernating = false;
   bool merging = false;  // frozen by a prepared merge
   // Leader only: replicas whose node has not been heard from recently (down), and replicas far

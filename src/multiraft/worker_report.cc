@@ -26,6 +26,7 @@ std::vector<ReplicaReport> Worker::Report() const {
     rep.leader_id = ss.lead;
     rep.term = r->raft->term().value();
     rep.applied_index = r->apply.applied_index.value();
+    rep.revision = r->apply.revision;
     rep.hibernating = r->hibernating;
     rep.merging = r->apply.merge.has_value();
     rep.counters = r->counters;

@@ -31,6 +31,8 @@ void Worker::ProposeWrites(Replica& r) {
     return;
   }
   const int64_t now_ms = NowMs();
+  // The revision clock's physical part: wall time (the simulated clock's, in simulations).
+  const int64_t wall_ms = clock_->WallMicros() / 1000;
   std::vector<std::string> data;
   std::vector<WriteCallback> callbacks;
   data.reserve(writes.size());
@@ -64,7 +66,7 @@ void Worker::ProposeWrites(Replica& r) {
       }
       continue;
     }
-    if (!w.admin) w.command.proposed_revision = ProposedRevision(now_ms);
+    if (!w.admin) w.command.proposed_revision = ProposedRevision(wall_ms);
     std::string bytes = w.admin ? EncodeAdminCommand(*w.admin) : EncodeWriteCommand(w.command);
     if (bytes.size() > opts_.max_command_bytes) {
       w.done(

@@ -42,11 +42,12 @@ Status Read(const toml::table& t, const char* key, T* out) {
 }
 
 Status ParseTable(const toml::table& root, ServerConfig* c) {
-  TESSERA_RETURN_IF_ERROR(Unknown(root,
-                                  {"node_id", "data_dir", "listen", "status_addr", "redis_addr",
-                                   "initial_cluster", "initial_shards", "engine", "log_level",
-                                   "raft", "limits", "shard", "pd_endpoints", "pd_heartbeat_ms"},
-                                  ""));
+  TESSERA_RETURN_IF_ERROR(
+      Unknown(root,
+              {"node_id", "data_dir", "listen", "status_addr", "redis_addr", "etcd_addr",
+               "initial_cluster", "initial_shards", "engine", "log_level", "raft", "limits",
+               "shard", "pd_endpoints", "pd_heartbeat_ms"},
+              ""));
   uint64_t id = 0;
   TESSERA_RETURN_IF_ERROR(Read(root, "node_id", &id));
   if (id != 0) c->node_id = NodeId(id);
@@ -54,6 +55,7 @@ Status ParseTable(const toml::table& root, ServerConfig* c) {
   TESSERA_RETURN_IF_ERROR(Read(root, "listen", &c->listen));
   TESSERA_RETURN_IF_ERROR(Read(root, "status_addr", &c->status_addr));
   TESSERA_RETURN_IF_ERROR(Read(root, "redis_addr", &c->redis_addr));
+  TESSERA_RETURN_IF_ERROR(Read(root, "etcd_addr", &c->etcd_addr));
   TESSERA_RETURN_IF_ERROR(Read(root, "initial_cluster", &c->initial_cluster));
   TESSERA_RETURN_IF_ERROR(Read(root, "initial_shards", &c->initial_shards));
   TESSERA_RETURN_IF_ERROR(Read(root, "engine", &c->engine));
@@ -152,12 +154,17 @@ Status ServerConfig::Validate() const {
   if (!status_addr.empty() && status_addr.find(':') == std::string::npos) {
     return Status::InvalidArgument("config: status_addr must be host:port (or empty: none)");
   }
-  if (!redis_addr.empty() && redis_addr.find(':') == std::string::npos) {
-    return Status::InvalidArgument("config: redis_addr must be host:port (or empty: none)");
-  }
-  if (!redis_addr.empty() && pd_endpoints.empty()) {
-    return Status::InvalidArgument(
-        "config: redis_addr needs pd_endpoints (the front door routes keys through PD)");
+  for (const auto& [name, addr] :
+       {std::pair{"redis_addr", &redis_addr}, {"etcd_addr", &etcd_addr}}) {
+    if (addr->empty()) continue;
+    if (addr->find(':') == std::string::npos) {
+      return Status::InvalidArgument(std::string("config: ") + name +
+                                     " must be host:port (or empty: none)");
+    }
+    if (pd_endpoints.empty()) {
+      return Status::InvalidArgument(std::string("config: ") + name +
+                                     " needs pd_endpoints (the front door routes keys through PD)");
+    }
   }
   if (engine != "rocksdb" && engine != "lmdb" && engine != "memory") {
     return Status::InvalidArgument("config: engine must be rocksdb, lmdb or memory");

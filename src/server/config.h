@@ -24,6 +24,9 @@ struct ServerConfig {
   // The Redis (RESP2) front door, "host:port" (docs/redis.md). Needs pd_endpoints: the front
   // door routes every key to its shard's leader through PD's map. Empty: none.
   std::string redis_addr;
+  // The etcd v3 KV front door (gRPC), "host:port" (docs/etcd.md). Needs pd_endpoints, as the
+  // Redis front door does. Empty: none.
+  std::string etcd_addr;
   // Static bootstrap: "1=127.0.0.1:20160,2=127.0.0.1:20161,3=127.0.0.1:20162". Every node
   // started with the same list creates shard 1 over the whole key space on all of them.
   std::string initial_cluster;

@@ -5,9 +5,11 @@
 #include <filesystem>
 
 #include "common/logging.h"
+#include "etcd/server.h"
 #include "pd/pd_client.h"
 #include "redis/server.h"
 #include "server/client_backend.h"
+#include "server/etcd_client_backend.h"
 #include "storage/engine_factory.h"
 
 namespace tessera::server {
@@ -129,6 +131,7 @@ Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
   if (pd_) TESSERA_RETURN_IF_ERROR(pd_->Join(node_.get(), resolver_.get(), Address()));
   if (!config.status_addr.empty()) TESSERA_RETURN_IF_ERROR(StartStatusPort(config.status_addr));
   if (!config.redis_addr.empty()) TESSERA_RETURN_IF_ERROR(StartRedis(config.redis_addr));
+  if (!config.etcd_addr.empty()) TESSERA_RETURN_IF_ERROR(StartEtcd(config.etcd_addr));
   Log().info("node {} serving on port {} (engine {}, {} shards{})", config_.node_id.value(), port_,
              config.engine, node_->Shards().size(), pd_ ? ", with PD" : "");
   return Status::OK();
@@ -140,12 +143,49 @@ std::string Server::Address() const {
 
 int Server::redis_port() const { return redis_ ? redis_->port() : 0; }
 
-Status Server::StartRedis(const std::string& addr) {
+int Server::etcd_port() const { return etcd_ ? etcd_->port() : 0; }
+
+Status Server::FrontDoorClient() {
+  if (client_) return Status::OK();
   client::ClientOptions co;
   co.pd_endpoints = pd::SplitEndpoints(config_.pd_endpoints);
   std::unique_ptr<client::Client> cl;
   if (auto s = client::Client::Connect(co, &cl); !s.ok()) return FromClientStatus(s);
   client_ = std::move(cl);
+  return Status::OK();
+}
+
+Status Server::StartEtcd(const std::string& addr) {
+  TESSERA_RETURN_IF_ERROR(FrontDoorClient());
+  etcd_backend_ =
+      std::make_unique<EtcdClientBackend>(client_, [this] { return EtcdMemberStatus(); });
+  etcd_ = std::make_unique<etcd::EtcdServer>();
+  TESSERA_RETURN_IF_ERROR(etcd_->Start(addr, etcd_backend_.get()));
+  Log().info("node {}: etcd front door on port {}", config_.node_id.value(), etcd_->port());
+  return Status::OK();
+}
+
+etcd::MemberStatus Server::EtcdMemberStatus() {
+  etcd::MemberStatus m;
+  m.cluster_id = pd_ ? pd_->client()->cluster_id() : 0;
+  m.member_id = config_.node_id.value();
+  m.version = "3.4.0";
+  // Across this node's replicas: the highest term and revision, the applied entries in all; the
+  // node counts as "leader" while it leads any shard (there is no single Raft group to lead).
+  for (const multiraft::ReplicaReport& r : node_->Report(/*timeout_ms=*/1000)) {
+    m.raft_term = std::max(m.raft_term, r.term);
+    m.raft_index += r.applied_index;
+    m.revision = std::max(m.revision, static_cast<int64_t>(r.revision));
+    if (r.leader) m.leader_id = m.member_id;
+  }
+  m.raft_applied_index = m.raft_index;
+  auto size = engine_->ApproximateRange(storage::Cf::kData, "", "");
+  if (size.ok()) m.db_size = static_cast<int64_t>(size->approximate_bytes);
+  return m;
+}
+
+Status Server::StartRedis(const std::string& addr) {
+  TESSERA_RETURN_IF_ERROR(FrontDoorClient());
   redis_backend_ = std::make_unique<ClientBackend>(client_);
   redis::RedisServerOptions ro;
   ro.listen_addr = addr;
@@ -186,6 +226,9 @@ void Server::Shutdown(int grace_ms) {
   if (redis_) redis_->Stop();               // the front doors first: they call the nodes
   redis_.reset();
   redis_backend_.reset();
+  if (etcd_) etcd_->Stop();
+  etcd_.reset();
+  etcd_backend_.reset();
   client_.reset();
   if (pd_) pd_->Stop();  // no more operators started from here on
   // Refuse new requests and let those in flight finish while the node still runs; then close

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "etcd/backend.h"
 #include "multiraft/node.h"
 #include "multiraft/snapshot_dirs.h"
 #include "server/admin_service.h"
@@ -34,6 +35,9 @@
 namespace tessera::client {
 class Client;
 }
+namespace tessera::etcd {
+class EtcdServer;
+}
 namespace tessera::redis {
 class RedisServer;
 }
@@ -42,6 +46,7 @@ namespace tessera::server {
 
 class ForwardingHandler;
 class ClientBackend;
+class EtcdClientBackend;
 
 // What a process built on a Server adds to it (a PD member adds the PD service).
 struct ServerExtras {
@@ -69,6 +74,8 @@ class Server {
   int status_port() const { return status_port_; }
   // The Redis front door's port (useful with "host:0"); 0 without redis_addr.
   int redis_port() const;
+  // The etcd front door's port (useful with "host:0"); 0 without etcd_addr.
+  int etcd_port() const;
   multiraft::Node* node() const { return node_.get(); }
   // The node's id (with PD: from its ident file or PD).
   NodeId node_id() const { return config_.node_id; }
@@ -84,6 +91,12 @@ class Server {
   Status StartStatusPort(const std::string& addr);
   // The Redis front door on `addr`, over a client of the cluster's PD.
   Status StartRedis(const std::string& addr);
+  // The etcd front door on `addr`, over the same client.
+  Status StartEtcd(const std::string& addr);
+  // The client the front doors share (created on first use).
+  Status FrontDoorClient();
+  // What Maintenance.Status reports about this node.
+  etcd::MemberStatus EtcdMemberStatus();
 
   ServerConfig config_;
   // "host:port" other nodes and clients reach this node at (listen's host, the bound port).
@@ -108,6 +121,8 @@ class Server {
   std::unique_ptr<ClientBackend> redis_backend_;
   std::unique_ptr<redis::RedisServer> redis_;
   RedisCounters redis_counters_;
+  std::unique_ptr<EtcdClientBackend> etcd_backend_;
+  std::unique_ptr<etcd::EtcdServer> etcd_;
   int port_ = 0;
   int status_port_ = 0;
   bool stopped_ = false;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end (label "e2e"): `tessera playground` as a user starts it, then redis-cli,
-# redis-benchmark, every `tessera ctl` command, the C++ example client and a /metrics scrape
-# against it; Ctrl-C (SIGINT) must stop every child it started and remove its fresh directory.
+# redis-benchmark, etcdctl (put, get --prefix, del, txn, endpoint status, check perf --load=s),
+# every `tessera ctl` command, the C++ example client and a /metrics scrape against it; Ctrl-C (SIGINT) must stop every child it started and remove its fresh directory.
 #
 # usage: playground_e2e_test.sh TESSERA_BINARY HELLO_CLIENT_BINARY
 set -euo pipefail
@@ -96,6 +96,36 @@ expect "PING after a protocol error" PONG "$(redis-cli -p $R1 ping)"
 redis-benchmark -p $R2 -t set,get -n 2000 -c 10 -d 100 -q >/dev/null || fail "redis-benchmark"
 redis-benchmark -p $R3 -t set,get -n 4000 -c 10 -d 100 -P 16 -q >/dev/null ||
   fail "redis-benchmark -P 16"
+
+# --- etcdctl: any node takes any key (the etcd v3 KV front door) ---
+export ETCDCTL_API=3
+EC="etcdctl --dial-timeout 10s --command-timeout 30s"
+E1="127.0.0.1:$((B + 31))"; E2="127.0.0.1:$((B + 32))"; E3="127.0.0.1:$((B + 33))"
+expect "etcdctl put" OK "$($EC --endpoints $E1 put /app/a 1)"
+expect "etcdctl put on another node" OK "$($EC --endpoints $E2 put /app/b 2)"
+expect "etcdctl get --prefix" "$(printf '/app/a\n1\n/app/b\n2')" "$($EC --endpoints $E3 get /app --prefix)"
+# Revisions: a key's versions count its writes, its mod revision grows.
+rev1=$($EC --endpoints $E1 get /app/a -w json | sed -n 's/.*"mod_revision":\([0-9]*\).*/\1/p')
+expect "etcdctl put again" OK "$($EC --endpoints $E2 put /app/a 1b)"
+json=$($EC --endpoints $E3 get /app/a -w json)
+rev2=$(sed -n 's/.*"mod_revision":\([0-9]*\).*/\1/p' <<<"$json")
+[ -n "$rev1" ] && [ -n "$rev2" ] && [ "$rev2" -gt "$rev1" ] || fail "mod_revision $rev1 -> $rev2"
+grep -q '"version":2' <<<"$json" || fail "version after two puts: $json"
+expect "etcdctl del" 1 "$($EC --endpoints $E1 del /app/a)"
+expect "etcdctl get of a deleted key" "" "$($EC --endpoints $E2 get /app/a)"
+# txn from stdin: compares, blank line, success ops, blank line, failure ops, blank line.
+expect "etcdctl txn (success)" "$(printf 'SUCCESS\n\nOK')" \
+  "$(printf 'value("/app/b") = "2"\n\nput /app/c 3\n\nput /app/c 4\n\n' | $EC --endpoints $E2 txn)"
+expect "etcdctl txn (failure)" "$(printf 'FAILURE\n\nOK')" \
+  "$(printf 'value("/app/b") = "9"\n\nput /app/c 5\n\nput /app/c 6\n\n' | $EC --endpoints $E3 txn)"
+expect "etcdctl get after the txns" "$(printf '/app/c\n6')" "$($EC --endpoints $E1 get /app/c)"
+status=$($EC --endpoints "$E1,$E2,$E3" endpoint status) || fail "etcdctl endpoint status"
+[ "$(grep -c '3.4.0' <<<"$status")" = 3 ] || fail "etcdctl endpoint status: $status"
+grep -q "key is not provided" <<<"$($EC --endpoints $E1 put "" x 2>&1 || true)" ||
+  fail "etcdctl put of an empty key is not refused"
+# The load check etcd's own tool ships (60 s at 150 writes/s from 50 clients).
+perf=$($EC --endpoints "$E1,$E2,$E3" check perf --load=s 2>&1) || fail "etcdctl check perf: $perf"
+grep -q "PASS: Throughput" <<<"$perf" && ! grep -q FAIL <<<"$perf" || fail "check perf: $perf"
 
 # --- tessera ctl, every command ---
 C="$T ctl --pd $PD --timeout-ms 20000"
