@@ -185,8 +185,8 @@ class Client {
                           const ReadOptions& options = {}) = 0;
 
   // Pairs with start <= key < end (end empty: to the end of the key space), ascending.
-  // *revision (when given): the largest revision of the shards read; the scan saw every write
-  // up to it in each of them.
+  // *revision (when given): the largest of the revisions the shards read reported (each shard's
+  // part saw every write of that shard up to the revision it reported).
   virtual Status Scan(std::string_view start, std::string_view end, std::vector<KeyValue>* out,
                       const ScanOptions& options = {}, uint64_t* revision = nullptr) = 0;
   // The same range, descending from the largest key below `end`.

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The front doors against their peers, side by side in one run (docs/benchmarks.md):
+#   redis-benchmark -t set,get -c 50 -d 100 (and -P 16) against the playground's Redis front door
+#   and against Redis 7 with appendonly yes + appendfsync always (every write fsynced, as
+#   Tessera's are), then `etcdctl check perf --load=l` against the playground's etcd front door.
+#
+# usage: bench/run_front_doors.sh [REQUESTS]   (release build first: make build)
+# Needs redis-server, redis-benchmark and etcdctl (Debian: redis-server, redis-tools,
+# etcd-client).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+N=${1:-100000}
+T=build/tessera
+require_executables "$T" /usr/bin/redis-server /usr/bin/redis-benchmark /usr/bin/etcdctl
+with_workdir tessera-front-doors
+
+# Redis 7, every write fsynced before the reply.
+read -r RPORT < <(free_ports 1)
+redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$WORK" --appendonly yes \
+  --appendfsync always --save "" --daemonize no >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+until redis-cli -p "$RPORT" ping >/dev/null 2>&1; do
+  kill -0 "${PIDS[0]}" 2>/dev/null || { cat "$WORK/redis.log"; exit 1; }
+  sleep 0.1
+done
+
+# The playground (1 PD member, 3 nodes), on a base port whose 50 ports are free.
+for attempt in $(seq 1 20); do
+  B=$((30000 + (RANDOM % 300) * 100))
+  "$T" playground --base-port "$B" --data-dir "$WORK/pg" >"$WORK/pg.out" 2>&1 &
+  PG=$!
+  while IFS= read -r -t 120 line; do
+    [[ $line == ready || $line == *"is in use"* || $line == *"did not come up"* ]] && break
+  done < <(tail --pid="$PG" -n +1 -f "$WORK/pg.out")
+  grep -q '^ready$' "$WORK/pg.out" && break
+  wait "$PG" 2>/dev/null || true
+  PG=""
+done
+[ -n "$PG" ] || { echo "the playground did not come up" >&2; cat "$WORK/pg.out"; exit 1; }
+PIDS+=("$PG")
+RESP=$((B + 21))
+ETCD="127.0.0.1:$((B + 31)),127.0.0.1:$((B + 32)),127.0.0.1:$((B + 33))"
+
+bench() {  # bench NAME PORT ARGS...
+  local name=$1 port=$2
+  shift 2
+  redis-benchmark -p "$port" -t set,get -c 50 -d 100 -n "$N" -q "$@" 2>/dev/null |
+    tr '\r' '\n' | grep -E '^(SET|GET):' | sed "s/^/$name /"
+}
+
+echo "== redis-benchmark -t set,get -c 50 -d 100 -n $N (machine: $(nproc) cores, $(uname -r))"
+bench "redis7-appendfsync-always" "$RPORT"
+bench "tessera-playground" "$RESP"
+echo "== the same with -P 16"
+bench "redis7-appendfsync-always" "$RPORT" -P 16
+bench "tessera-playground" "$RESP" -P 16
+echo "== etcdctl check perf --load=l against the playground"
+ETCDCTL_API=3 etcdctl --endpoints "$ETCD" check perf --load=l 2>&1 | tr '\r' '\n' |
+  grep -E '^(PASS|FAIL)' || true
