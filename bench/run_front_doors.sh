@@ -20,25 +20,22 @@ read -r RPORT < <(free_ports 1)
 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$WORK" --appendonly yes \
   --appendfsync always --save "" --daemonize no >"$WORK/redis.log" 2>&1 &
 PIDS+=($!)
-until redis-cli -p "$RPORT" ping >/dev/null 2>&1; do
-  kill -0 "${PIDS[0]}" 2>/dev/null || { cat "$WORK/redis.log"; exit 1; }
-  sleep 0.1
-done
+# Redis logs "Ready to accept connections" once it listens: block on that line (30 s at most).
+if ! timeout 30 grep -q "Ready to accept connections" \
+  <(tail --pid="${PIDS[0]}" -n +1 -f "$WORK/redis.log"); then
+  echo "redis-server did not come up" >&2
+  cat "$WORK/redis.log" >&2
+  exit 1
+fi
 
 # The playground (1 PD member, 3 nodes), on a base port whose 50 ports are free.
-for attempt in $(seq 1 20); do
-  B=$((30000 + (RANDOM % 300) * 100))
-  "$T" playground --base-port "$B" --data-dir "$WORK/pg" >"$WORK/pg.out" 2>&1 &
-  PG=$!
-  while IFS= read -r -t 120 line; do
-    [[ $line == ready || $line == *"is in use"* || $line == *"did not come up"* ]] && break
-  done < <(tail --pid="$PG" -n +1 -f "$WORK/pg.out")
-  grep -q '^ready$' "$WORK/pg.out" && break
-  wait "$PG" 2>/dev/null || true
-  PG=""
-done
-[ -n "$PG" ] || { echo "the playground did not come up" >&2; cat "$WORK/pg.out"; exit 1; }
-PIDS+=("$PG")
+source scripts/playground_lib.sh
+if ! start_playground "$T" "$WORK/pg.out" 30000 --data-dir "$WORK/pg"; then
+  echo "the playground did not come up" >&2
+  cat "$WORK/pg.out" >&2
+  exit 1
+fi
+PIDS+=("$PG_PID")
 RESP=$((B + 21))
 ETCD="127.0.0.1:$((B + 31)),127.0.0.1:$((B + 32)),127.0.0.1:$((B + 33))"
 

@@ -25,22 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A base port whose 50 ports are free (the playground refuses a busy one: try another).
-for attempt in $(seq 1 20); do
-  B=$((20000 + (RANDOM % 400) * 100))
-  : >"$OUT"
-  "$T" playground --base-port "$B" >"$OUT" 2>&1 &
-  PG_PID=$!
-  # Block until the playground prints "ready", refuses, or exits (each line within 120 s).
-  while IFS= read -r -t 120 line; do
-    [[ $line == ready || $line == *"is in use"* || $line == *"did not come up"* ]] && break
-  done < <(tail --pid="$PG_PID" -n +1 -f "$OUT")
-  grep -q '^ready$' "$OUT" && break
-  wait "$PG_PID" 2>/dev/null || true
-  PG_PID=""
-  grep -q "is in use" "$OUT" || fail "the playground did not come up"
-done
-[ -n "$PG_PID" ] || fail "no free base port found"
+source "$(dirname "$0")/../../scripts/playground_lib.sh"
+start_playground "$T" "$OUT" 20000 || fail "the playground did not come up"
 PD="127.0.0.1:$B"
 R1=$((B + 21)); R2=$((B + 22)); R3=$((B + 23))
 HTTP1=$((B + 41))
