@@ -92,22 +92,27 @@ TEST(GrpcCluster, WritesReadsAndTypedErrorsOverTheWire) {
   ASSERT_FALSE(e.has_not_leader() || !e.message().empty()) << e.DebugString();
   EXPECT_EQ(client.Get("hello"), "world");
 
-  // A follower answers NotLeader with the leader's id.
-  uint64_t follower = 0;
-  for (uint64_t i = 1; i <= 3 && follower == 0; ++i) {
-    v1::PutRequest req;
-    *req.mutable_header() = KvTestClient::Header();
-    req.set_key("k");
-    req.set_value("v");
-    v1::PutResponse resp;
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(client.stub(i)->Put(&ctx, req, &resp).ok());
-    if (resp.error().has_not_leader()) {
-      follower = i;
-      EXPECT_NE(resp.error().not_leader().leader_node_id(), 0u);
+  // A follower answers NotLeader with the leader's id (once it has heard from that leader: just
+  // after an election it may know none yet, so it is asked again until the deadline).
+  uint64_t follower = 0, named_leader = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (named_leader == 0 && std::chrono::steady_clock::now() < until) {
+    for (uint64_t i = 1; i <= 3 && named_leader == 0; ++i) {
+      v1::PutRequest req;
+      *req.mutable_header() = KvTestClient::Header();
+      req.set_key("k");
+      req.set_value("v");
+      v1::PutResponse resp;
+      grpc::ClientContext ctx;
+      ASSERT_TRUE(client.stub(i)->Put(&ctx, req, &resp).ok());
+      if (resp.error().has_not_leader()) {
+        follower = i;
+        named_leader = resp.error().not_leader().leader_node_id();
+      }
     }
   }
   EXPECT_NE(follower, 0u);
+  EXPECT_NE(named_leader, 0u) << "a follower never named the leader";
 
   // Typed errors: unknown shard, stale epoch, oversized value, missing header.
   auto put = [&](const v1::RequestHeader& h, std::string value) {
