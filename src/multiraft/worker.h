@@ -227,6 +227,16 @@ class Worker {
     std::vector<NewReplica> created;                          // by splits
     std::vector<std::pair<ShardId, ShardDescriptor>> merged;  // (source, target after)
   };
+  // A replica's Ready in the round being processed; `applied` once its committed entries are.
+  struct ReadyItem {
+    Replica* replica;
+    raft::Ready rd;      // its entries moved into the round's log batch
+    LogIndex first_new;  // the index of the first entry this round persists (0: none)
+    bool applied = false;
+  };
+  // Applies the committed entries of the items whose replica is in `which`, in one engine batch,
+  // then publishes what the entries changed and answers their writes.
+  void ApplyAndAnswer(std::vector<ReadyItem>& items, const std::vector<Replica*>& which);
   void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch, ApplyEffects* fx);
   void ApplyEntry(Replica& r, const raft::Entry& e, class ApplyBatch& batch, WriteResponse* resp,
                   ApplyEffects* fx);

@@ -164,11 +164,7 @@ void Worker::Send(std::map<NodeId, RaftBatch>& outbox) {
 }
 
 bool Worker::ProcessReadies() {
-  struct Item {
-    Replica* replica;
-    raft::Ready rd;
-  };
-  std::vector<Item> items;
+  std::vector<ReadyItem> items;
   storage::LogWriteBatch log_batch;
   storage::WriteBatch extra;  // metadata of installed snapshots, written with the log
   std::vector<Replica*> installed;
@@ -186,6 +182,7 @@ bool Worker::ProcessReadies() {
       InstallSnapshot(*r, *rd.snapshot, &log_batch, &extra);
       installed.push_back(r);
     }
+    const LogIndex first_new = rd.entries.empty() ? LogIndex(0) : rd.entries.front().index;
     if (!rd.entries.empty()) {
       stats_.entries_persisted.fetch_add(rd.entries.size(), std::memory_order_relaxed);
       log_batch.Append(id, std::move(rd.entries));
@@ -207,7 +204,7 @@ bool Worker::ProcessReadies() {
       r->compact_to = LogIndex(0);
     }
     sync = sync || rd.must_sync;
-    items.push_back(Item{r, std::move(rd)});
+    items.push_back(ReadyItem{r, std::move(rd), first_new});
   }
   // A snapshot stepped this round that Raft did not take is dropped (its range released).
   for (Replica* r : active) {
@@ -218,6 +215,19 @@ bool Worker::ProcessReadies() {
   }
   if (items.empty()) return false;
   Send(outbox);
+  // Committed entries already in the local log (from earlier rounds) are applied and answered
+  // now, before this round's log write and fsync: a write's answer does not wait for the fsync
+  // of the writes proposed after it. Entries this round persists (a follower told of a commit
+  // beyond what it has stored) are applied after the fsync, as are snapshots.
+  std::vector<Replica*> early;
+  for (auto& it : items) {
+    const raft::Ready& rd = it.rd;
+    if (!rd.snapshot && !rd.committed_entries.empty() &&
+        (it.first_new == LogIndex(0) || rd.committed_entries.back().index < it.first_new)) {
+      early.push_back(it.replica);
+    }
+  }
+  ApplyAndAnswer(items, early);
   if (!log_batch.empty() || !extra.empty()) {
     // Group commit: every replica's entries and hard state of this round, one write, one fsync.
     const bool do_sync = (sync || !installed.empty()) && opts_.sync_log;
@@ -233,13 +243,37 @@ bool Worker::ProcessReadies() {
     for (auto& m : it.rd.persisted_messages) Enqueue(outbox, *it.replica, std::move(m));
   }
   Send(outbox);
+  std::vector<Replica*> late;
+  for (auto& it : items) {
+    if (!it.applied) late.push_back(it.replica);
+  }
+  ApplyAndAnswer(items, late);
+  bool more = false;
+  for (auto& it : items) {
+    HandleReadStates(*it.replica, it.rd.read_states);
+    it.replica->raft->Advance();
+    ReleaseReads(*it.replica);
+    if (it.replica->raft->HasReady()) {
+      Activate(it.replica);  // e.g. the leader's own ack advanced the commit index
+      more = true;
+    }
+  }
+  return more;
+}
+
+void Worker::ApplyAndAnswer(std::vector<ReadyItem>& items, const std::vector<Replica*>& which) {
+  if (which.empty()) return;
   ApplyBatch apply(engine_);
   ApplyEffects fx;
-  for (auto& it : items) ApplyCommitted(*it.replica, it.rd, apply, &fx);
+  for (auto& it : items) {
+    if (std::find(which.begin(), which.end(), it.replica) == which.end()) continue;
+    ApplyCommitted(*it.replica, it.rd, apply, &fx);
+    it.applied = true;
+  }
   const Status s = apply.Commit();
   TESSERA_ASSERT(s.ok(), ("apply write failed: " + s.ToString()).c_str());
-  for (auto& it : items) {
-    Replica& r = *it.replica;
+  for (Replica* rp : which) {
+    Replica& r = *rp;
     // Membership changes reach the node's ranges (a merge reads its target's epoch there).
     if (r.initialized && !r.incoming_snapshot && !(r.published_epoch == r.desc.epoch)) {
       host_->ranges().Set(r.desc);
@@ -263,17 +297,6 @@ bool Worker::ProcessReadies() {
     host_->AddReplica(std::move(replica).value());
   }
   for (auto& [cb, resp] : fx.answers) cb(std::move(resp));
-  bool more = false;
-  for (auto& it : items) {
-    HandleReadStates(*it.replica, it.rd.read_states);
-    it.replica->raft->Advance();
-    ReleaseReads(*it.replica);
-    if (it.replica->raft->HasReady()) {
-      Activate(it.replica);  // e.g. the leader's own ack advanced the commit index
-      more = true;
-    }
-  }
-  return more;
 }
 
 void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch, ApplyEffects* fx) {
