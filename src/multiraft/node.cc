@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "multiraft/local_state.h"
 #include "multiraft/snapshot.h"
 #include "storage/write_batch.h"
@@ -319,7 +320,10 @@ Status Node::Bootstrap(const std::vector<ShardDescriptor>& shards) {
 void Node::Start() {
   if (started_) return;
   started_ = true;
-  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+  bg_thread_ = std::thread([this] {
+    SetThreadName("node-background");
+    BackgroundLoop();
+  });
   for (auto& w : workers_) w->Start();
 }
 

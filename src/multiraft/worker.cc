@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "storage/write_batch.h"
 
 namespace tessera::multiraft {
@@ -26,7 +27,10 @@ Worker::~Worker() { Stop(); }
 
 void Worker::Start() {
   TESSERA_ASSERT(!started_.exchange(true), "worker started twice");
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("worker-" + std::to_string(index_));
+    Run();
+  });
 }
 
 void Worker::Stop() {

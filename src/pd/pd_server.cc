@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 
 namespace tessera::pd {
 
@@ -43,7 +44,10 @@ Result<std::unique_ptr<PdServer>> PdServer::Start(const PdServerConfig& config) 
   auto server = server::Server::Start(sc, std::move(extras));
   if (!server.ok()) return server.status();
   s->server_ = std::move(server).value();
-  s->loop_ = std::thread([self] { self->Loop(); });
+  s->loop_ = std::thread([self] {
+    SetThreadName("pd-loop");
+    self->Loop();
+  });
   Log().info("PD member {} serving on port {}", config.member_id.value(), s->port());
   return s;
 }

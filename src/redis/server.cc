@@ -11,12 +11,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/assert.h"
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "redis/keyspace.h"
 
 namespace tessera::redis {
@@ -107,8 +109,16 @@ Status RedisServer::Start() {
   options_.executor.tcp_port = port;
   executor_ = std::make_unique<CommandExecutor>(backend_, options_.executor);
   started_ = true;
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
-  if (options_.sweep_interval_ms > 0) sweep_thread_ = std::thread([this] { SweepLoop(); });
+  accept_thread_ = std::thread([this] {
+    SetThreadName("redis-accept");
+    AcceptLoop();
+  });
+  if (options_.sweep_interval_ms > 0) {
+    sweep_thread_ = std::thread([this] {
+      SetThreadName("redis-expiry");
+      SweepLoop();
+    });
+  }
   Log().info("redis: listening on {} (port {})", options_.listen_addr, port);
   return Status::OK();
 }
@@ -182,7 +192,10 @@ void RedisServer::Accept() {
       Connection* raw = conn.get();
       active_.fetch_add(1);
       conns_.push_back(std::move(conn));
-      raw->thread = std::thread([this, raw] { Serve(raw); });
+      raw->thread = std::thread([this, raw] {
+        SetThreadName("redis-conn");
+        Serve(raw);
+      });
       fd = -1;
     }
   }
@@ -214,21 +227,19 @@ void RedisServer::Serve(Connection* conn) {
 
 void RedisServer::ServeLoop(int fd, Session* session) {
   RespParser parser(options_.parser);
-  std::string buf;
+  std::string buf;  // received bytes not parsed yet
+  // recv lands here, then only the bytes read are appended to buf (resizing buf by a whole chunk
+  // before each recv zero-filled 64 KiB per command: 5% of a node's CPU under redis-benchmark).
+  std::unique_ptr<char[]> chunk(new char[kReadChunk]);
   std::string out;
   std::vector<std::string> args;
   std::vector<std::vector<std::string>> commands;
   // Each iteration reads at least one byte or returns.
   while (true) {
-    size_t old = buf.size();
-    buf.resize(old + kReadChunk);
-    ssize_t n = recv(fd, buf.data() + old, kReadChunk, 0);
-    if (n < 0 && errno == EINTR) {
-      buf.resize(old);
-      continue;
-    }
+    ssize_t n = recv(fd, chunk.get(), kReadChunk, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;  // peer closed, error, or Stop's shutdown
-    buf.resize(old + static_cast<size_t>(n));
+    buf.append(chunk.get(), static_cast<size_t>(n));
     std::string protocol_error;
     size_t off = 0;
     while (true) {

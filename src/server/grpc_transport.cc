@@ -12,6 +12,7 @@
 
 #include "common/assert.h"
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "proto/raft_transport.grpc.pb.h"
 #include "server/raft_codec.h"
 
@@ -97,7 +98,10 @@ class GrpcTransport::Peer {
  public:
   Peer(GrpcTransport* transport, NodeId node)
       : t_(transport), node_(node), backoff_(transport->options_.initial_backoff_ms) {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      SetThreadName("raft-to-" + std::to_string(node_.value()));
+      Run();
+    });
   }
 
   ~Peer() { Stop(); }

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "server/node_ident.h"
 #include "storage/engine.h"
 
@@ -94,7 +95,10 @@ Status PdAgent::Join(multiraft::Node* node, StaticAddressResolver* resolver,
   TESSERA_RETURN_IF_ERROR(BootstrapIfNeeded());
   RefreshAddresses();
   RefillShardIds();
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetThreadName("pd-agent");
+    Loop();
+  });
   return Status::OK();
 }
 
