@@ -46,7 +46,9 @@ std::string Status::ToString() const {
   return message_.empty() ? CodeName(code_) : std::string(CodeName(code_)) + ": " + message_;
 }
 
-Status Client::Connect(const ClientOptions& options, std::unique_ptr<Client>* client) {
+namespace {
+
+Status ValidateOptions(const ClientOptions& options) {
   if (options.pd_endpoints.empty()) {
     return Status(Code::kInvalidArgument, "client: at least one PD endpoint is required");
   }
@@ -64,7 +66,19 @@ Status Client::Connect(const ClientOptions& options, std::unique_ptr<Client>* cl
   if (options.max_parallel == 0) {
     return Status(Code::kInvalidArgument, "client: max_parallel must be at least 1");
   }
-  *client = std::make_unique<ClientImpl>(options);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Client::Connect(const ClientOptions& options, std::unique_ptr<Client>* client) {
+  return NewClientWithLocal(options, nullptr, client);
+}
+
+Status NewClientWithLocal(const ClientOptions& options, LocalKv* local,
+                          std::unique_ptr<Client>* client) {
+  if (Status s = ValidateOptions(options); !s.ok()) return s;
+  *client = std::make_unique<ClientImpl>(options, local);
   return Status::OK();
 }
 
@@ -89,8 +103,9 @@ void SetReadOptions(const ReadOptions& in, v1::ReadOptions* out) {
   }
 }
 
-ClientImpl::ClientImpl(const ClientOptions& options)
+ClientImpl::ClientImpl(const ClientOptions& options, LocalKv* local)
     : opts_(options),
+      local_(local),
       pd_(pd::PdClientOptions{options.pd_endpoints,
                               static_cast<int>(options.attempt_timeout.count()),
                               static_cast<int>(options.attempt_timeout.count()), 0}) {}
@@ -161,6 +176,12 @@ NodeId ClientImpl::PickNode(const Route& route, Target target, uint64_t attempt)
   std::vector<NodeId> all = voters;
   all.insert(all.end(), route.desc.learners.begin(), route.desc.learners.end());
   if (all.empty()) return NodeId();
+  // A client inside a node reads from that node's own replica first: no hop at all for stale
+  // reads, and for follower reads only the read index crosses the network, in Raft's batches.
+  if (local_ != nullptr && attempt == 0 &&
+      std::find(all.begin(), all.end(), local_->node_id()) != all.end()) {
+    return local_->node_id();
+  }
   // Spread follower and stale reads: start from a per-thread random replica, move on per attempt.
   thread_local uint64_t offset = std::random_device{}();
   return all[(offset + attempt) % all.size()];
@@ -211,19 +232,25 @@ Status ClientImpl::Routed(const Call& call, CallState* st, const Attempt& attemp
       return Status::OK();
     }
     const NodeId node = PickNode(route, call.target, st->attempt++);
-    const std::string address = node ? AddressOf(node) : "";
-    if (address.empty()) {
+    const bool local = local_ != nullptr && node && node == local_->node_id();
+    const std::string address = node && !local ? AddressOf(node) : "";
+    if (!local && address.empty()) {
       st->last_error = "no address for node " + std::to_string(node.value());
       routes_.SetLeader(route.desc.id, NodeId());
       if (!Backoff(st)) return Expired(*st, call.write);
       continue;
     }
-    grpc::ClientContext ctx;
     const auto attempt_deadline = std::min(st->deadline, Clock::now() + opts_.attempt_timeout);
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                         attempt_deadline - Clock::now()));
-    const grpc::Status s = attempt.send(StubFor(address), &ctx);
+    grpc::Status s;
+    if (local) {
+      s = attempt.send_local(local_, attempt_deadline);
+    } else {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                           attempt_deadline - Clock::now()));
+      s = attempt.send(StubFor(address), &ctx);
+    }
     Status fail;
     Verdict v;
     if (!s.ok()) {

@@ -13,12 +13,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "client/local_kv.h"
 #include "client/route_cache.h"
 #include "pd/pd_client.h"
 #include "proto/kv.grpc.pb.h"
@@ -56,7 +58,8 @@ struct CallState {
 
 class ClientImpl final : public Client {
  public:
-  explicit ClientImpl(const ClientOptions& options);
+  // `local` (may be null; not owned) serves the attempts addressed to its node in-process.
+  explicit ClientImpl(const ClientOptions& options, LocalKv* local = nullptr);
 
   Status Get(std::string_view key, std::optional<std::string>* value,
              const ReadOptions& options) override;
@@ -88,11 +91,23 @@ class ClientImpl final : public Client {
   };
   // One attempt of a call, type-erased: `build` fills the request for a route (header included)
   // and returns false when the request's keys no longer fit it (the caller splits them again);
-  // `send` sends it; `error` is the answer's error (unset kind: success).
+  // `send` sends it over gRPC, `send_local` in-process (DEADLINE_EXCEEDED when no answer came
+  // by the deadline); `error` is the answer's error (unset kind: success).
   struct Attempt {
     std::function<bool(const Route&)> build;
     std::function<grpc::Status(v1::Kv::Stub*, grpc::ClientContext*)> send;
+    std::function<grpc::Status(LocalKv*, Clock::time_point)> send_local;
     std::function<const v1::Error&()> error;
+  };
+  // An in-process attempt's own copy of the request and the response: the node may answer
+  // after the caller gave up waiting.
+  template <typename Req, typename Resp>
+  struct LocalCall {
+    Req req;
+    Resp resp;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;  // guarded by mu
   };
   // Makes an Attempt for a request and method: `fill` builds the request for a route.
   template <typename Req, typename Resp>
@@ -107,6 +122,23 @@ class ClientImpl final : public Client {
                    [req, resp, method](v1::Kv::Stub* stub, grpc::ClientContext* ctx) {
                      resp->Clear();
                      return (stub->*method)(ctx, *req, resp);
+                   },
+                   [req, resp](LocalKv* local, Clock::time_point deadline) {
+                     resp->Clear();
+                     auto call = std::make_shared<LocalCall<Req, Resp>>();
+                     call->req = *req;
+                     local->Serve(&call->req, &call->resp, [call] {
+                       std::lock_guard lock(call->mu);
+                       call->done = true;
+                       call->cv.notify_one();
+                     });
+                     std::unique_lock lock(call->mu);
+                     if (!call->cv.wait_until(lock, deadline, [&] { return call->done; })) {
+                       return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                           "no answer from the local node in time");
+                     }
+                     resp->Swap(&call->resp);
+                     return grpc::Status::OK;
                    },
                    [resp]() -> const v1::Error& { return resp->error(); }};
   }
@@ -143,6 +175,7 @@ class ClientImpl final : public Client {
                            CallState* st, Status* fail);
 
   const ClientOptions opts_;
+  LocalKv* const local_;
   pd::PdClient pd_;
   RouteCache routes_;
   std::mutex mu_;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "server/kv_service.h"
+#include "server/kv_handler.h"
 
 namespace tessera::server {
 

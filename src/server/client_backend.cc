@@ -22,13 +22,25 @@ Status FromClientStatus(const client::Status& s) {
   return Status::Internal(s.message());
 }
 
+namespace {
+
+// Linearizable reads served by any replica after a read index from the leader: the node's
+// client serves them from the node's own replica when it has one (client/local_kv.h).
+client::ReadOptions FrontDoorRead() {
+  client::ReadOptions o;
+  o.consistency = client::Consistency::kFollower;
+  return o;
+}
+
+}  // namespace
+
 Status ClientBackend::Get(std::string_view key, std::optional<std::string>* value) {
-  return FromClientStatus(client_->Get(key, value));
+  return FromClientStatus(client_->Get(key, value, FrontDoorRead()));
 }
 
 Status ClientBackend::BatchGet(const std::vector<std::string>& keys,
                                std::vector<std::optional<std::string>>* values) {
-  return FromClientStatus(client_->BatchGet(keys, values));
+  return FromClientStatus(client_->BatchGet(keys, values, FrontDoorRead()));
 }
 
 Status ClientBackend::Put(std::string_view key, std::string_view value) {
@@ -61,6 +73,7 @@ Status ClientBackend::CompareAndSwap(std::string_view key,
 Status ClientBackend::Scan(std::string_view start, std::string_view end, size_t limit,
                            bool keys_only, std::vector<redis::KvPair>* out) {
   client::ScanOptions o;
+  o.read = FrontDoorRead();
   o.limit = limit;
   o.keys_only = keys_only;
   std::vector<client::KeyValue> kvs;

@@ -67,7 +67,10 @@ Status EtcdClientBackend::Read(const etcd::KeyRange& range, const etcd::ReadOpti
   // One more than asked tells whether the range holds more.
   so.limit = options.limit == 0 ? 0 : options.limit + 1;
   // Versioned values carry their revisions, so keys-only reads still fetch values.
-  if (options.serializable) so.read.consistency = client::Consistency::kStale;
+  // Linearizable reads go through a read index, served by this node's replica when it has one
+  // (client/local_kv.h); serializable ones read that replica's applied state.
+  so.read.consistency =
+      options.serializable ? client::Consistency::kStale : client::Consistency::kFollower;
   std::vector<client::KeyValue> pairs;
   uint64_t revision = 0;
   const client::Status s = options.reverse ? client_->ReverseScan(start, end, &pairs, so, &revision)

@@ -104,7 +104,8 @@ Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
     TESSERA_RETURN_IF_ERROR(node_->Bootstrap(shards));
   }
 
-  kv_ = std::make_unique<KvService>(node_.get());
+  kv_handler_ = std::make_unique<KvHandler>(node_.get());
+  kv_ = std::make_unique<KvService>(kv_handler_.get());
   admin_ = std::make_unique<AdminService>(node_.get(), transport_.get());
   RaftTransportServiceOptions ro;
   ro.self = config_.node_id;
@@ -150,7 +151,10 @@ Status Server::FrontDoorClient() {
   client::ClientOptions co;
   co.pd_endpoints = pd::SplitEndpoints(config_.pd_endpoints);
   std::unique_ptr<client::Client> cl;
-  if (auto s = client::Client::Connect(co, &cl); !s.ok()) return FromClientStatus(s);
+  // Requests for shards this node leads are served in-process, the others over gRPC.
+  if (auto s = client::NewClientWithLocal(co, kv_handler_.get(), &cl); !s.ok()) {
+    return FromClientStatus(s);
+  }
   client_ = std::move(cl);
   return Status::OK();
 }
@@ -234,7 +238,7 @@ void Server::Shutdown(int grace_ms) {
   // Refuse new requests and let those in flight finish while the node still runs; then close
   // every stream at once (the Raft streams are long-lived and end only when cancelled).
   if (kv_) {
-    const int left = kv_->Drain(grace_ms);
+    const int left = kv_handler_->Drain(grace_ms);
     if (left > 0)
       Log().warn("node {}: {} requests still in flight at shutdown", config_.node_id.value(), left);
   }

@@ -112,6 +112,7 @@ class Server {
   std::unique_ptr<multiraft::Node> node_;
   std::unique_ptr<SnapshotService> snapshot_service_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<KvHandler> kv_handler_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<RaftTransportService> raft_service_;
   std::unique_ptr<grpc::Server> grpc_;

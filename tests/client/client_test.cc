@@ -7,11 +7,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <vector>
 
 #include "../pd/pd_test_cluster.h"
-#include "multiraft/versioned_value.h"
 #include "../server/kv_client.h"
+#include "client/local_kv.h"
+#include "multiraft/versioned_value.h"
+#include "server/kv_handler.h"
 
 namespace tessera::testing {
 namespace {
@@ -248,6 +253,137 @@ TEST(ClientTest, WritesAndReadsContinueAcrossALeaderKill) {
   ASSERT_EQ(out.size(), 50u);
   for (const auto& kv : out) EXPECT_EQ(kv.value, "after") << kv.key;
   c.StartNode(slot);
+}
+
+// A LocalKv that counts the requests it serves through a node's KvHandler, or holds them
+// unanswered (a node that does not answer in time).
+class CountingLocal final : public client::LocalKv {
+ public:
+  explicit CountingLocal(multiraft::Node* node) : handler_(node) {}
+  ~CountingLocal() override {
+    // The held requests' callers gave up at their deadlines; answer them now (their requests and
+    // responses belong to the callback's shared state, alive until it runs).
+    for (auto& d : held_) d();
+  }
+
+  int served() const { return served_.load(); }
+  void set_hold(bool hold) { hold_ = hold; }
+
+  NodeId node_id() const override { return handler_.node_id(); }
+  void Serve(const v1::GetRequest* q, v1::GetResponse* r, Done d) override { Do(q, r, d); }
+  void Serve(const v1::BatchGetRequest* q, v1::BatchGetResponse* r, Done d) override {
+    Do(q, r, d);
+  }
+  void Serve(const v1::ScanRequest* q, v1::ScanResponse* r, Done d) override { Do(q, r, d); }
+  void Serve(const v1::PutRequest* q, v1::PutResponse* r, Done d) override { Do(q, r, d); }
+  void Serve(const v1::BatchPutRequest* q, v1::BatchPutResponse* r, Done d) override {
+    Do(q, r, d);
+  }
+  void Serve(const v1::DeleteRequest* q, v1::DeleteResponse* r, Done d) override { Do(q, r, d); }
+  void Serve(const v1::DeleteRangeRequest* q, v1::DeleteRangeResponse* r, Done d) override {
+    Do(q, r, d);
+  }
+  void Serve(const v1::CompareAndSwapRequest* q, v1::CompareAndSwapResponse* r, Done d) override {
+    Do(q, r, d);
+  }
+  void Serve(const v1::AtomicRequest* q, v1::AtomicResponse* r, Done d) override { Do(q, r, d); }
+
+ private:
+  template <typename Req, typename Resp>
+  void Do(const Req* q, Resp* r, Done d) {
+    if (hold_) {
+      std::lock_guard lock(mu_);
+      held_.push_back(std::move(d));
+      return;
+    }
+    ++served_;
+    handler_.Serve(q, r, std::move(d));
+  }
+
+  server::KvHandler handler_;
+  std::atomic<int> served_{0};
+  std::atomic<bool> hold_{false};
+  std::mutex mu_;
+  std::vector<Done> held_;  // guarded by mu_
+};
+
+TEST(ClientTest, AClientInsideANodeServesTheShardsItLeadsInProcess) {
+  PdTestCluster c(SmallShards());
+  CountingLocal local(c.node(1)->node());
+  client::ClientOptions o;
+  o.pd_endpoints = {c.pd_address(1)};
+  o.timeout = 30s;
+  std::unique_ptr<client::Client> cl;
+  ASSERT_TRUE(client::NewClientWithLocal(o, &local, &cl).ok());
+  constexpr int kKeys = 160;
+  for (int i = 0; i < kKeys; ++i) {
+    auto s = cl->Put(Key(i), "v" + std::to_string(i));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  ASSERT_TRUE(c.WaitUntil([&] { return c.Shards().size() >= 4; }, 60s));
+  // Leaders spread over the nodes: some requests went to node 1 in-process, the rest over gRPC,
+  // and every answer is right whichever way it came.
+  const int before = local.served();
+  EXPECT_GT(before, 0);
+  for (int i = 0; i < kKeys; ++i) {
+    std::optional<std::string> v;
+    auto s = cl->Get(Key(i), &v);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(v, "v" + std::to_string(i));
+  }
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back(Key(i));
+  std::vector<std::optional<std::string>> values;
+  ASSERT_TRUE(cl->BatchGet(keys, &values).ok());
+  for (int i = 0; i < kKeys; ++i) EXPECT_EQ(values[i], "v" + std::to_string(i));
+  std::vector<KeyValue> out;
+  ASSERT_TRUE(cl->Scan("", "", &out).ok());
+  EXPECT_EQ(out.size(), static_cast<size_t>(kKeys));
+  client::CasResult cas;
+  ASSERT_TRUE(cl->CompareAndSwap(Key(3), std::string("v3"), std::string("w3"), &cas).ok());
+  EXPECT_TRUE(cas.succeeded);
+  client::DeleteRangeResult deleted;
+  ASSERT_TRUE(cl->DeleteRange(Key(100), Key(120), {}, &deleted).ok());
+  EXPECT_EQ(deleted.deleted.size(), 20u);
+  EXPECT_GT(local.served(), before);
+  ASSERT_TRUE(cl->Scan("", "", &out).ok());
+  EXPECT_EQ(out.size(), static_cast<size_t>(kKeys - 20));
+  EXPECT_EQ(out[3].value, "w3");
+}
+
+TEST(ClientTest, ALocalNodeThatDoesNotAnswerIsGivenUpAtTheDeadline) {
+  PdTestCluster c({});
+  ASSERT_TRUE(c.WaitUntil(
+      [&] {
+        auto shards = c.Shards();
+        return shards.size() == 1 && shards[0].desc.voters.size() == 3 && shards[0].leader;
+      },
+      30s));
+  int slot = 0;
+  for (int i = 1; i <= 3; ++i) {
+    if (c.node_id(i) == c.Shards()[0].leader) slot = i;
+  }
+  ASSERT_NE(slot, 0);
+  CountingLocal local(c.node(slot)->node());
+  local.set_hold(true);
+  client::ClientOptions o;
+  o.pd_endpoints = {c.pd_address(1)};
+  o.timeout = 2s;
+  o.attempt_timeout = 300ms;
+  std::unique_ptr<client::Client> cl;
+  ASSERT_TRUE(client::NewClientWithLocal(o, &local, &cl).ok());
+  // A write whose attempt got no answer may still apply: its outcome is unknown.
+  auto s = cl->Put("k", "v");
+  EXPECT_EQ(s.code(), Code::kTimeout) << s.ToString();
+  // A read is retried elsewhere: the other replicas say who leads, which is the silent node.
+  std::optional<std::string> v;
+  s = cl->Get("k", &v);
+  EXPECT_TRUE(s.code() == Code::kTimeout || s.code() == Code::kUnavailable) << s.ToString();
+  // Once the node answers again, so does the client.
+  local.set_hold(false);
+  ASSERT_TRUE(cl->Put("k", "v2").ok());
+  ASSERT_TRUE(cl->Get("k", &v).ok());
+  EXPECT_EQ(v, "v2");
 }
 
 TEST(ClientTest, NoClusterEndsAtTheDeadlineAsUnavailable) {

@@ -1,0 +1,76 @@
+// KvHandler: the native client API (proto/kv.proto) on top of a Multi-Raft node, apart from any
+// transport. KvService (kv_service.h) serves it over gRPC; the front doors' client reaches it
+// in-process (client/local_kv.h) when the node it wants is this one.
+//
+// A request becomes a node Write or Read; the worker's callback fills the response and runs
+// `done`, so no thread waits per request. Reads touch the store engine once the node says the
+// read is safe (after the lease check or read index), in the worker's callback. Every error is a
+// typed Error in the response (docs/protocol.md).
+//
+// Thread safety: the Serve overloads may be called concurrently; the node is thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "client/local_kv.h"
+#include "multiraft/node.h"
+#include "proto/kv.pb.h"
+
+namespace tessera::server {
+
+class KvHandler final : public client::LocalKv {
+ public:
+  // `node` is not owned and must outlive the handler.
+  explicit KvHandler(multiraft::Node* node) : node_(node) {}
+
+  // Graceful shutdown, first step: new requests are refused with ServerIsBusy ("shutting
+  // down"), and the call waits until the requests in flight are answered or `timeout_ms` passes.
+  // Returns the number still in flight.
+  int Drain(int timeout_ms);
+
+  NodeId node_id() const override;
+  void Serve(const v1::GetRequest* req, v1::GetResponse* resp, Done done) override;
+  void Serve(const v1::BatchGetRequest* req, v1::BatchGetResponse* resp, Done done) override;
+  void Serve(const v1::ScanRequest* req, v1::ScanResponse* resp, Done done) override;
+  void Serve(const v1::PutRequest* req, v1::PutResponse* resp, Done done) override;
+  void Serve(const v1::BatchPutRequest* req, v1::BatchPutResponse* resp, Done done) override;
+  void Serve(const v1::DeleteRequest* req, v1::DeleteResponse* resp, Done done) override;
+  void Serve(const v1::DeleteRangeRequest* req, v1::DeleteRangeResponse* resp, Done done) override;
+  void Serve(const v1::CompareAndSwapRequest* req, v1::CompareAndSwapResponse* resp,
+             Done done) override;
+  void Serve(const v1::AtomicRequest* req, v1::AtomicResponse* resp, Done done) override;
+
+ private:
+  // Proposes `cmd` and runs `done` when it is applied (or refused); `fill` copies op results
+  // into the response.
+  template <typename Resp>
+  void Propose(const v1::RequestHeader& header, multiraft::WriteCommand cmd, Resp* resp, Done done,
+               std::function<void(const multiraft::WriteResponse&)> fill = {});
+  // Waits until a read of [start, end) (or the point `start`) is safe, then runs `read` with the
+  // shard's end key, sets the response's revision and runs `done`.
+  template <typename Resp>
+  void ReadThen(const v1::RequestHeader& header, const v1::ReadOptions& opts, std::string start,
+                std::string end, bool point, Resp* resp, Done done,
+                std::function<void(const std::string& shard_end)> read);
+
+  // Admission of a request: false (and `done` already run, with ServerIsBusy) when draining.
+  // Every admitted request calls Finished() after running its `done`.
+  template <typename Resp>
+  bool Admit(const v1::RequestHeader& header, Resp* resp, const Done& done);
+  void Finished();
+
+  multiraft::Node* node_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inflight_ = 0;       // guarded by mu_
+  bool draining_ = false;  // guarded by mu_
+};
+
+// Fills a proto Error from a Status and routing hints (exposed for tests).
+void ToProtoError(const Status& s, const multiraft::RouteHint& hint, ShardId shard, v1::Error* out);
+void ToProtoShard(const multiraft::ShardDescriptor& d, v1::ShardDescriptor* out);
+
+}  // namespace tessera::server
