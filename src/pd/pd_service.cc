@@ -1,5 +1,6 @@
 #include "pd/pd_service.h"
 
+#include "common/utf8.h"
 #include "pd/pd_codec.h"
 #include "server/raft_codec.h"
 
@@ -10,7 +11,7 @@ grpc::Status PdService::Answer(const Status& s, v1::PdResponseHeader* h) const {
   if (s.ok()) return grpc::Status::OK;
   v1::PdError* e = h->mutable_error();
   // The kind carries the code; an unmapped code stays in the message ("Aborted: ...").
-  e->set_message(std::string(s.message()));
+  e->set_message(ToValidUtf8(s.message()));
   switch (s.code()) {
     case Status::Code::kNotLeader: {
       auto* nl = e->mutable_not_leader();
@@ -33,7 +34,7 @@ grpc::Status PdService::Answer(const Status& s, v1::PdResponseHeader* h) const {
       e->mutable_stale_epoch();
       break;
     default:
-      e->set_message(s.ToString());
+      e->set_message(ToValidUtf8(s.ToString()));
       e->mutable_unavailable();
       break;
   }

@@ -1,5 +1,6 @@
 #include "server/kv_handler.h"
 
+#include "common/utf8.h"
 #include "storage/engine.h"
 
 namespace tessera::server {
@@ -21,7 +22,8 @@ void ToProtoShard(const multiraft::ShardDescriptor& d, v1::ShardDescriptor* out)
 
 void ToProtoError(const Status& s, const multiraft::RouteHint& hint, ShardId shard,
                   v1::Error* out) {
-  out->set_message(s.ToString());
+  // Messages may quote binary keys; the field is a protobuf string (valid UTF-8 only).
+  out->set_message(ToValidUtf8(s.ToString()));
   switch (s.code()) {
     case Status::Code::kNotLeader: {
       auto* e = out->mutable_not_leader();
@@ -47,16 +49,16 @@ void ToProtoError(const Status& s, const multiraft::RouteHint& hint, ShardId sha
       out->mutable_shard_not_found()->set_shard_id(shard.value());
       break;
     case Status::Code::kBusy:
-      out->mutable_server_is_busy()->set_reason(std::string(s.message()));
+      out->mutable_server_is_busy()->set_reason(ToValidUtf8(s.message()));
       break;
     case Status::Code::kProposalDropped:
-      out->mutable_proposal_dropped()->set_reason(std::string(s.message()));
+      out->mutable_proposal_dropped()->set_reason(ToValidUtf8(s.message()));
       break;
     case Status::Code::kTimeout:
       out->mutable_timeout();
       break;
     case Status::Code::kInvalidArgument:
-      out->mutable_invalid_argument()->set_message(std::string(s.message()));
+      out->mutable_invalid_argument()->set_message(ToValidUtf8(s.message()));
       break;
     default:
       // Anything else (Unavailable while stopping, an engine error) is retryable and its outcome
