@@ -151,26 +151,44 @@ Status ApplyBatch::ReadRange(const std::string& start, const std::string& end,
   return Status::OK();
 }
 
-Result<std::optional<std::string>> ApplyBatch::Read(const std::string& key) {
-  // The last write of this batch that covers the key decides; none: the engine's value.
-  std::optional<std::optional<std::string>> last;
-  const Status st = batch_.ForEach([&](const storage::BatchOp& op) {
+void ApplyBatch::IndexBatch() {
+  const Status st = batch_.ForEachFrom(&indexed_pos_, [&](const storage::BatchOp& op) {
     if (op.cf != Cf::kData) return Status::OK();
+    const uint64_t seq = ++indexed_seq_;
     switch (op.kind) {
       case storage::OpKind::kPut:
-        if (op.key == key) last.emplace(std::string(op.value));
+        points_.insert_or_assign(std::string(op.key), IndexedWrite{seq, std::string(op.value)});
         break;
       case storage::OpKind::kDelete:
-        if (op.key == key) last.emplace(std::nullopt);
+        points_.insert_or_assign(std::string(op.key), IndexedWrite{seq, std::nullopt});
         break;
       case storage::OpKind::kDeleteRange:
-        if (key >= op.key && (op.value.empty() || key < op.value)) last.emplace(std::nullopt);
+        range_deletes_.push_back(
+            IndexedRangeDelete{seq, std::string(op.key), std::string(op.value)});
         break;
     }
     return Status::OK();
   });
-  if (!st.ok()) return st;
-  if (last) return *last;
+  TESSERA_ASSERT(st.ok(), "indexing a write batch cannot fail");
+}
+
+Result<std::optional<std::string>> ApplyBatch::Read(const std::string& key) {
+  IndexBatch();
+  // The last write of this batch that covers the key decides; none: the engine's value.
+  uint64_t seq = 0;
+  std::optional<std::string> value;
+  if (auto it = points_.find(key); it != points_.end()) {
+    seq = it->second.seq;
+    value = it->second.value;
+  }
+  for (auto r = range_deletes_.rbegin(); r != range_deletes_.rend() && r->seq > seq; ++r) {
+    if (key >= r->start && (r->end.empty() || key < r->end)) {
+      seq = r->seq;
+      value.reset();
+      break;
+    }
+  }
+  if (seq > 0) return value;
   auto v = engine_->Get(Cf::kData, key);
   if (v.ok()) return std::optional<std::string>(std::move(v).value());
   if (v.status().Is(Status::Code::kNotFound)) return std::optional<std::string>();
@@ -200,6 +218,9 @@ Status ApplyBatch::Commit() {
   if (batch_.empty()) return Status::OK();
   Status s = engine_->Write(storage::WriteOptions{.sync = false}, batch_);
   batch_.Clear();
+  points_.clear();
+  range_deletes_.clear();
+  indexed_pos_ = 0;
   return s;
 }
 

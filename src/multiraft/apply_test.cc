@@ -49,6 +49,47 @@ TEST(ApplyBatch, CompareAndSwapSeesEarlierWritesOfTheSameBatch) {
   EXPECT_TRUE((*engine)->Get(storage::Cf::kData, "c").status().Is(Status::Code::kNotFound));
 }
 
+// Reads during an apply round follow the order of the round's own writes: a put after a range
+// delete is seen, a range delete after a put hides it, and once committed the engine answers.
+TEST(ApplyBatch, ReadsFollowTheOrderOfTheRoundsWrites) {
+  auto engine = storage::OpenMemoryEngine();
+  ASSERT_TRUE(engine.ok());
+  ShardDescriptor d;
+  d.id = ShardId(1);
+  ApplyBatch b(engine->get());
+  std::vector<OpResult> r;
+  uint64_t rev = 0;
+  auto apply = [&](WriteOp op) {
+    return b.ApplyWrite(d, WriteCommand{{}, {std::move(op)}}, &rev, &r);
+  };
+  const WriteOp range{WriteOp::Type::kDeleteRange, "a", {}, "c", {}, false};
+  ASSERT_TRUE(apply(Put("a", "1")).ok());
+  ASSERT_TRUE(apply(range).ok());
+  ASSERT_TRUE(apply(Cas("a", std::nullopt, "2")).ok());
+  EXPECT_TRUE(r[0].succeeded) << "the range delete came after the put";
+  ASSERT_TRUE(apply(Cas("a", "2", "3")).ok());
+  EXPECT_TRUE(r[0].succeeded) << "the CAS's put came after the range delete";
+  ASSERT_TRUE(apply(WriteOp{WriteOp::Type::kDelete, "a"}).ok());
+  ASSERT_TRUE(apply(Cas("a", "3", "x")).ok());
+  EXPECT_FALSE(r[0].succeeded);
+  EXPECT_EQ(r[0].previous, std::nullopt);
+  ASSERT_TRUE(apply(Put("b", "1")).ok());
+  ASSERT_TRUE(apply(Put("z", "9")).ok());  // outside the range delete
+  ASSERT_TRUE(apply(range).ok());
+  ASSERT_TRUE(apply(Cas("z", "9", "10")).ok());
+  EXPECT_TRUE(r[0].succeeded);
+  ASSERT_TRUE(b.Commit().ok());
+  // A new round: nothing of the last one is left in the batch; the engine has it all.
+  ASSERT_TRUE(apply(Cas("b", std::nullopt, "2")).ok());
+  EXPECT_TRUE(r[0].succeeded);
+  ASSERT_TRUE(apply(Cas("z", "10", "11")).ok());
+  EXPECT_TRUE(r[0].succeeded);
+  ASSERT_TRUE(b.Commit().ok());
+  EXPECT_EQ((*engine)->Get(storage::Cf::kData, "b").value(), "2");
+  EXPECT_EQ((*engine)->Get(storage::Cf::kData, "z").value(), "11");
+  EXPECT_TRUE((*engine)->Get(storage::Cf::kData, "a").status().Is(Status::Code::kNotFound));
+}
+
 WriteOp PutV(std::string k, std::string v, bool want_previous = false) {
   WriteOp op{WriteOp::Type::kPutVersioned, std::move(k), std::move(v)};
   op.want_previous = want_previous;

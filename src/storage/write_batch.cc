@@ -114,4 +114,19 @@ Status WriteBatch::ForEach(const std::function<Status(const BatchOp&)>& fn) cons
   return Status::OK();
 }
 
+Status WriteBatch::ForEachFrom(size_t* pos, const std::function<Status(const BatchOp&)>& fn) const {
+  TESSERA_ASSERT(*pos <= rep_.size(), "ForEachFrom past the end of the batch");
+  std::string_view in = std::string_view(rep_).substr(*pos);
+  while (!in.empty()) {
+    TESSERA_ASSERT(in.size() >= 2, "truncated write batch record");
+    BatchOp op{static_cast<OpKind>(in[0]), static_cast<Cf>(in[1]), {}, {}};
+    in.remove_prefix(2);
+    const bool ok = GetLengthPrefixed(&in, &op.key) && GetLengthPrefixed(&in, &op.value);
+    TESSERA_ASSERT(ok, "malformed write batch record");
+    *pos = rep_.size() - in.size();
+    TESSERA_RETURN_IF_ERROR(fn(op));
+  }
+  return Status::OK();
+}
+
 }  // namespace tessera::storage

@@ -62,6 +62,11 @@ class WriteBatch {
   // Calls fn on each operation in the order added; stops at the first non-OK status and returns
   // it. The views in BatchOp are valid during the call.
   Status ForEach(const std::function<Status(const BatchOp&)>& fn) const;
+  // Like ForEach, for the operations from byte position *pos of the representation on (0: the
+  // first; ByteSize(): none), and sets *pos past the last one visited. Lets a reader take in only
+  // the operations added since its last call. REQUIRES: *pos is 0 or a value this call set, and
+  // no Clear since.
+  Status ForEachFrom(size_t* pos, const std::function<Status(const BatchOp&)>& fn) const;
 
  private:
   Status Reject(Status st);

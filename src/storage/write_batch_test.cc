@@ -23,6 +23,28 @@ TEST(WriteBatchTest, RecordsOperationsInOrder) {
   EXPECT_EQ(seen, (std::vector<std::string>{"1:data:k:v", "2:raft:d:", "3:meta::z"}));
 }
 
+TEST(WriteBatchTest, ForEachFromVisitsOnlyWhatWasAddedSince) {
+  WriteBatch b;
+  std::vector<std::string> seen;
+  const auto collect = [&](const BatchOp& op) {
+    seen.push_back(std::string(op.key));
+    return Status::OK();
+  };
+  size_t pos = 0;
+  ASSERT_TRUE(b.ForEachFrom(&pos, collect).ok());
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(pos, 0u);
+  ASSERT_TRUE(b.Put(Cf::kData, "a", "1").ok());
+  ASSERT_TRUE(b.Put(Cf::kData, "b", "2").ok());
+  ASSERT_TRUE(b.ForEachFrom(&pos, collect).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(pos, b.ByteSize());
+  ASSERT_TRUE(b.Delete(Cf::kData, "c").ok());
+  ASSERT_TRUE(b.ForEachFrom(&pos, collect).ok());
+  ASSERT_TRUE(b.ForEachFrom(&pos, collect).ok());  // nothing new: nothing visited
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c"}));
+}
+
 TEST(WriteBatchTest, AppendBatchKeepsOrderAndErrors) {
   WriteBatch a, b;
   ASSERT_TRUE(a.Put(Cf::kData, "a", "1").ok());
