@@ -40,24 +40,102 @@ void AppendNumber(T v, std::string* out) {
   out->append(buf, end);
 }
 
-void AppendValue(const std::variant<uint64_t, int64_t, double>& value, std::string* out) {
+void AppendDouble(double d, std::string* out) {
+  if (std::isnan(d)) {
+    *out += "NaN";
+  } else if (std::isinf(d)) {
+    *out += d > 0 ? "+Inf" : "-Inf";
+  } else {
+    AppendNumber(d, out);  // shortest round-trip form
+  }
+}
+
+bool ValidLabelName(std::string_view name) {
+  if (name.empty() || name == "le") return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+// {a="x",b="y"} plus an optional le="..." last; nothing at all without labels.
+void AppendLabels(const std::vector<Label>& labels, const std::string* le, std::string* out) {
+  if (labels.empty() && le == nullptr) return;
+  *out += '{';
+  bool first = true;
+  const auto one = [&](std::string_view name, std::string_view value) {
+    if (!first) *out += ',';
+    first = false;
+    *out += name;
+    *out += "=\"";
+    for (const char c : value) {
+      if (c == '\\') {
+        *out += "\\\\";
+      } else if (c == '"') {
+        *out += "\\\"";
+      } else if (c == '\n') {
+        *out += "\\n";
+      } else {
+        *out += c;
+      }
+    }
+    *out += '"';
+  };
+  for (const Label& l : labels) {
+    TESSERA_ASSERT(ValidLabelName(l.name), "invalid label name");
+    one(l.name, l.value);
+  }
+  if (le != nullptr) one("le", *le);
+  *out += '}';
+}
+
+void AppendHistogram(std::string_view name, const std::vector<Label>& labels,
+                     const Histogram::Snapshot& h, std::string* out) {
+  TESSERA_ASSERT(h.counts.size() == h.bounds.size() + 1, "histogram snapshot without overflow");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= h.bounds.size(); ++i) {
+    cumulative += h.counts[i];
+    std::string le;
+    if (i < h.bounds.size()) {
+      AppendDouble(h.bounds[i], &le);
+    } else {
+      le = "+Inf";
+    }
+    *out += name;
+    *out += "_bucket";
+    AppendLabels(labels, &le, out);
+    *out += ' ';
+    AppendNumber(cumulative, out);
+    *out += '\n';
+  }
+  *out += name;
+  *out += "_sum";
+  AppendLabels(labels, nullptr, out);
+  *out += ' ';
+  AppendDouble(h.sum, out);
+  *out += '\n';
+  *out += name;
+  *out += "_count";
+  AppendLabels(labels, nullptr, out);
+  *out += ' ';
+  AppendNumber(cumulative, out);
+  *out += '\n';
+}
+
+void AppendValue(const std::variant<uint64_t, int64_t, double, Histogram::Snapshot>& value,
+                 std::string* out) {
   if (const auto* u = std::get_if<uint64_t>(&value)) {
     AppendNumber(*u, out);
   } else if (const auto* i = std::get_if<int64_t>(&value)) {
     AppendNumber(*i, out);
   } else {
-    const double d = std::get<double>(value);
-    if (std::isnan(d)) {
-      *out += "NaN";
-    } else if (std::isinf(d)) {
-      *out += d > 0 ? "+Inf" : "-Inf";
-    } else {
-      AppendNumber(d, out);  // shortest round-trip form
-    }
+    AppendDouble(std::get<double>(value), out);
   }
 }
 
-bool Negative(const std::variant<uint64_t, int64_t, double>& value) {
+bool Negative(const std::variant<uint64_t, int64_t, double, Histogram::Snapshot>& value) {
   if (const auto* i = std::get_if<int64_t>(&value)) return *i < 0;
   if (const auto* d = std::get_if<double>(&value)) return *d < 0;
   return false;
@@ -66,24 +144,45 @@ bool Negative(const std::variant<uint64_t, int64_t, double>& value) {
 }  // namespace
 
 std::string RenderMetrics(const std::vector<Metric>& metrics) {
-  std::set<std::string_view> seen;
+  std::set<std::string_view> families;
   std::string out;
+  const Metric* family = nullptr;  // the first sample of the family being written
+  std::set<std::string> label_sets;
   for (const Metric& m : metrics) {
     TESSERA_ASSERT(ValidName(m.name), "invalid metric name");
-    TESSERA_ASSERT(seen.insert(m.name).second, "metric rendered twice");
-    const bool counter = m.type == MetricType::kCounter;
-    if (counter) {
+    const bool histogram = m.type == MetricType::kHistogram;
+    TESSERA_ASSERT(histogram == std::holds_alternative<Histogram::Snapshot>(m.value),
+                   "a histogram (and only a histogram) has a Histogram::Snapshot value");
+    if (m.type == MetricType::kCounter) {
       TESSERA_ASSERT(m.name.ends_with("_total"), "a counter's name must end in _total");
       TESSERA_ASSERT(!Negative(m.value), "a counter cannot be negative");
     }
-    out += "# HELP ";
+    if (family == nullptr || family->name != m.name) {
+      TESSERA_ASSERT(families.insert(m.name).second, "metric rendered twice");
+      family = &m;
+      label_sets.clear();
+      out += "# HELP ";
+      out += m.name;
+      out += ' ';
+      AppendEscapedHelp(m.help, &out);
+      out += "\n# TYPE ";
+      out += m.name;
+      out += m.type == MetricType::kCounter ? " counter\n"
+             : histogram                    ? " histogram\n"
+                                            : " gauge\n";
+    } else {
+      TESSERA_ASSERT(family->type == m.type && family->help == m.help,
+                     "the samples of a family share help and type");
+    }
+    std::string labels;
+    AppendLabels(m.labels, nullptr, &labels);
+    TESSERA_ASSERT(label_sets.insert(labels).second, "metric rendered twice");
+    if (histogram) {
+      AppendHistogram(m.name, m.labels, std::get<Histogram::Snapshot>(m.value), &out);
+      continue;
+    }
     out += m.name;
-    out += ' ';
-    AppendEscapedHelp(m.help, &out);
-    out += "\n# TYPE ";
-    out += m.name;
-    out += counter ? " counter\n" : " gauge\n";
-    out += m.name;
+    out += labels;
     out += ' ';
     AppendValue(m.value, &out);
     out += '\n';

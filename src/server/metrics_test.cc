@@ -56,6 +56,45 @@ TEST(RenderMetrics, HelpIsEscaped) {
             "g 1\n");
 }
 
+TEST(RenderMetrics, ALabelledFamilyHasOneHeader) {
+  const std::vector<Metric> metrics = {
+      {"req_total", "Requests.", MetricType::kCounter, uint64_t{3}, {{"method", "get"}}},
+      {"req_total", "Requests.", MetricType::kCounter, uint64_t{4}, {{"method", "put"}}},
+      {"odd", "", MetricType::kGauge, int64_t{1}, {{"a", "x\\y\"z\nw"}, {"b", ""}}},
+  };
+  EXPECT_EQ(RenderMetrics(metrics),
+            "# HELP req_total Requests.\n"
+            "# TYPE req_total counter\n"
+            "req_total{method=\"get\"} 3\n"
+            "req_total{method=\"put\"} 4\n"
+            "# HELP odd \n"
+            "# TYPE odd gauge\n"
+            "odd{a=\"x\\\\y\\\"z\\nw\",b=\"\"} 1\n");
+}
+
+TEST(RenderMetrics, HistogramsWriteCumulativeBucketsSumAndCount) {
+  Histogram h({0.001, 0.01});
+  for (double v : {0.0005, 0.002, 0.003, 5.0}) h.Observe(v);
+  const std::vector<Metric> metrics = {
+      {"lat_seconds", "Latency.", MetricType::kHistogram, h.Snap(), {{"method", "get"}}},
+      {"sizes", "Sizes.", MetricType::kHistogram, Histogram({1}).Snap()},
+  };
+  EXPECT_EQ(RenderMetrics(metrics),
+            "# HELP lat_seconds Latency.\n"
+            "# TYPE lat_seconds histogram\n"
+            "lat_seconds_bucket{method=\"get\",le=\"0.001\"} 1\n"
+            "lat_seconds_bucket{method=\"get\",le=\"0.01\"} 3\n"
+            "lat_seconds_bucket{method=\"get\",le=\"+Inf\"} 4\n"
+            "lat_seconds_sum{method=\"get\"} 5.0055\n"
+            "lat_seconds_count{method=\"get\"} 4\n"
+            "# HELP sizes Sizes.\n"
+            "# TYPE sizes histogram\n"
+            "sizes_bucket{le=\"1\"} 0\n"
+            "sizes_bucket{le=\"+Inf\"} 0\n"
+            "sizes_sum 0\n"
+            "sizes_count 0\n");
+}
+
 TEST(RenderMetricsDeathTest, MalformedMetricsAreProgrammerErrors) {
   EXPECT_DEATH(RenderMetrics({{"1abc", "", MetricType::kGauge, int64_t{1}}}),
                "invalid metric name");
@@ -65,6 +104,21 @@ TEST(RenderMetricsDeathTest, MalformedMetricsAreProgrammerErrors) {
   EXPECT_DEATH(RenderMetrics({{"g", "", MetricType::kGauge, int64_t{1}},
                               {"g", "", MetricType::kGauge, int64_t{2}}}),
                "twice");
+  // A family split by another metric, a label set repeated, a bad label, a histogram's value.
+  EXPECT_DEATH(RenderMetrics({{"g", "", MetricType::kGauge, int64_t{1}, {{"a", "1"}}},
+                              {"h", "", MetricType::kGauge, int64_t{1}},
+                              {"g", "", MetricType::kGauge, int64_t{1}, {{"a", "2"}}}}),
+               "twice");
+  EXPECT_DEATH(RenderMetrics({{"g", "", MetricType::kGauge, int64_t{1}, {{"a", "1"}}},
+                              {"g", "", MetricType::kGauge, int64_t{2}, {{"a", "1"}}}}),
+               "twice");
+  EXPECT_DEATH(RenderMetrics({{"g", "", MetricType::kGauge, int64_t{1}, {{"le", "1"}}}}),
+               "invalid label name");
+  EXPECT_DEATH(RenderMetrics({{"g", "", MetricType::kHistogram, int64_t{1}}}), "histogram");
+  EXPECT_DEATH(RenderMetrics({{"g", "", MetricType::kGauge, Histogram({1}).Snap()}}), "histogram");
+  EXPECT_DEATH(RenderMetrics({{"g_total", "", MetricType::kGauge, int64_t{1}, {{"a", "1"}}},
+                              {"g_total", "", MetricType::kCounter, int64_t{1}, {{"a", "2"}}}}),
+               "share help and type");
 }
 
 }  // namespace
