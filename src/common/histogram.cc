@@ -12,6 +12,16 @@ uint64_t Histogram::Snapshot::count() const {
   return n;
 }
 
+void Histogram::Snapshot::Add(const Snapshot& other) {
+  if (bounds.empty()) {
+    *this = other;
+    return;
+  }
+  TESSERA_ASSERT(bounds == other.bounds, "adding histograms with different bounds");
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+  sum += other.sum;
+}
+
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
   TESSERA_ASSERT(!bounds_.empty(), "a histogram needs at least one bucket bound");

@@ -23,6 +23,9 @@ class Histogram {
     std::vector<uint64_t> counts;  // counts[i] for bounds[i]; counts.back(): above every bound
     double sum = 0;
     uint64_t count() const;
+    // Adds `other`'s observations (REQUIRES, asserted: the same bounds; an empty snapshot, with
+    // no bounds, takes other's).
+    void Add(const Snapshot& other);
   };
 
   // REQUIRES (asserted): at least one bound, strictly ascending.

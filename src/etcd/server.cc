@@ -25,8 +25,8 @@ Status EtcdServer::Start(const std::string& addr, Backend* backend) {
   MemberStatus status;
   TESSERA_RETURN_IF_ERROR(backend->GetStatus(&status));
   identity_ = std::make_unique<MemberIdentity>(status);
-  kv_ = std::make_unique<KvService>(backend, identity_.get(), options_.txn);
-  maintenance_ = std::make_unique<MaintenanceService>(backend, identity_.get());
+  kv_ = std::make_unique<KvService>(backend, identity_.get(), options_.txn, options_.observer);
+  maintenance_ = std::make_unique<MaintenanceService>(backend, identity_.get(), options_.observer);
 
   grpc::ServerBuilder builder;
   int port = 0;

@@ -32,6 +32,8 @@ struct EtcdServerOptions {
   int64_t stop_grace_ms = 1000;
   // Txn execution (txn.h).
   TxnOptions txn;
+  // Told of every call (service.h). Default: none.
+  CallObserver observer;
 };
 
 class EtcdServer {

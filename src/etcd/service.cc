@@ -18,6 +18,13 @@ grpc::Status Answer(const tessera::Status& st, const MemberIdentity& identity, R
   return grpc::Status::OK;
 }
 
+// `st`, after telling the observer (if any) how the call went.
+grpc::Status Observed(const CallObserver& observer, std::string_view method,
+                      std::chrono::steady_clock::time_point start, grpc::Status st) {
+  if (observer) observer(method, std::chrono::steady_clock::now() - start, !st.ok());
+  return st;
+}
+
 }  // namespace
 
 void MemberIdentity::Fill(etcdserverpb::ResponseHeader* header) const {
@@ -28,27 +35,36 @@ void MemberIdentity::Fill(etcdserverpb::ResponseHeader* header) const {
 
 grpc::Status KvService::Range(grpc::ServerContext*, const etcdserverpb::RangeRequest* request,
                               etcdserverpb::RangeResponse* response) {
-  return Answer(RunRange(backend_, *request, response), *identity_, response);
+  const auto start = std::chrono::steady_clock::now();
+  return Observed(observer_, "range", start,
+                  Answer(RunRange(backend_, *request, response), *identity_, response));
 }
 
 grpc::Status KvService::Put(grpc::ServerContext*, const etcdserverpb::PutRequest* request,
                             etcdserverpb::PutResponse* response) {
-  return Answer(RunPut(backend_, txn_options_, *request, response), *identity_, response);
+  const auto start = std::chrono::steady_clock::now();
+  return Observed(observer_, "put", start,
+                  Answer(RunPut(backend_, txn_options_, *request, response), *identity_, response));
 }
 
 grpc::Status KvService::DeleteRange(grpc::ServerContext*,
                                     const etcdserverpb::DeleteRangeRequest* request,
                                     etcdserverpb::DeleteRangeResponse* response) {
-  return Answer(RunDeleteRange(backend_, *request, response), *identity_, response);
+  const auto start = std::chrono::steady_clock::now();
+  return Observed(observer_, "delete_range", start,
+                  Answer(RunDeleteRange(backend_, *request, response), *identity_, response));
 }
 
 grpc::Status KvService::Txn(grpc::ServerContext*, const etcdserverpb::TxnRequest* request,
                             etcdserverpb::TxnResponse* response) {
-  return Answer(RunTxn(backend_, txn_options_, *request, response), *identity_, response);
+  const auto start = std::chrono::steady_clock::now();
+  return Observed(observer_, "txn", start,
+                  Answer(RunTxn(backend_, txn_options_, *request, response), *identity_, response));
 }
 
 grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
                                         etcdserverpb::StatusResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
   MemberStatus status;
   tessera::Status st = FromBackend(backend_->GetStatus(&status), Access::kRead);
   if (st.ok()) {
@@ -62,7 +78,7 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
     response->set_raftterm(status.raft_term);
     response->set_raftappliedindex(status.raft_applied_index);
   }
-  return Answer(st, *identity_, response);
+  return Observed(observer_, "status", start, Answer(st, *identity_, response));
 }
 
 }  // namespace tessera::etcd

@@ -11,7 +11,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "etcd/backend.h"
 #include "etcd/txn.h"
@@ -37,10 +40,19 @@ class MemberIdentity {
   std::atomic<uint64_t> raft_term_;
 };
 
+// Told of every call once it is answered: its method ("range", "put", "delete_range", "txn",
+// "status"), how long it took and whether it failed. Called on the serving thread.
+using CallObserver =
+    std::function<void(std::string_view method, std::chrono::nanoseconds latency, bool error)>;
+
 class KvService final : public etcdserverpb::KV::Service {
  public:
-  KvService(Backend* backend, const MemberIdentity* identity, TxnOptions txn_options)
-      : backend_(backend), identity_(identity), txn_options_(txn_options) {}
+  KvService(Backend* backend, const MemberIdentity* identity, TxnOptions txn_options,
+            CallObserver observer = {})
+      : backend_(backend),
+        identity_(identity),
+        txn_options_(txn_options),
+        observer_(std::move(observer)) {}
 
   grpc::Status Range(grpc::ServerContext* context, const etcdserverpb::RangeRequest* request,
                      etcdserverpb::RangeResponse* response) override;
@@ -56,12 +68,13 @@ class KvService final : public etcdserverpb::KV::Service {
   Backend* const backend_;
   const MemberIdentity* const identity_;
   const TxnOptions txn_options_;
+  const CallObserver observer_;
 };
 
 class MaintenanceService final : public etcdserverpb::Maintenance::Service {
  public:
-  MaintenanceService(Backend* backend, MemberIdentity* identity)
-      : backend_(backend), identity_(identity) {}
+  MaintenanceService(Backend* backend, MemberIdentity* identity, CallObserver observer = {})
+      : backend_(backend), identity_(identity), observer_(std::move(observer)) {}
 
   // version, dbSize (and dbSizeInUse), leader, raftIndex, raftTerm, raftAppliedIndex from
   // Backend::GetStatus; the header's revision is the status's.
@@ -71,6 +84,7 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
  private:
   Backend* const backend_;
   MemberIdentity* const identity_;
+  const CallObserver observer_;
 };
 
 }  // namespace tessera::etcd

@@ -30,6 +30,12 @@ class Mailbox {
   }
   bool Push(T item) { return Push(std::move(item), capacity_); }
 
+  // Items queued now.
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return items_.size();
+  }
+
   // Waits until an item arrives, the mailbox closes, or `deadline`; then moves every queued item
   // into *out. Returns false once closed and empty.
   bool DrainUntil(std::chrono::steady_clock::time_point deadline, std::vector<T>* out) {

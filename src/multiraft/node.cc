@@ -483,6 +483,11 @@ Node::Stats Node::stats() const {
     s.batches_sent += ws.batches_sent.load();
     s.wakes += ws.wakes.load();  // first: a wake is counted after its hibernation
     s.hibernations += ws.hibernations.load();
+    s.proposals += ws.proposals.load();
+    s.entries_committed += ws.entries_committed.load();
+    s.mailbox_tasks += static_cast<int64_t>(w->mailbox_depth());
+    s.log_sync_seconds.Add(ws.log_sync_seconds.Snap());
+    s.round_entries.Add(ws.round_entries.Snap());
   }
   s.hibernating = static_cast<int64_t>(s.hibernations - s.wakes);
   return s;

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/histogram.h"
 #include "multiraft/options.h"
 #include "multiraft/requests.h"
 #include "multiraft/transport.h"
@@ -133,6 +134,9 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
     uint64_t rounds = 0, log_writes = 0, log_syncs = 0, entries_persisted = 0, entries_applied = 0,
              messages_sent = 0, batches_sent = 0, hibernations = 0, wakes = 0;
     int64_t hibernating = 0;  // replicas asleep now
+    uint64_t proposals = 0, entries_committed = 0;
+    int64_t mailbox_tasks = 0;  // tasks waiting in the workers' mailboxes now
+    Histogram::Snapshot log_sync_seconds, round_entries;
   };
   Stats stats() const;
 

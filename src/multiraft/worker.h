@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/histogram.h"
 #include "multiraft/mailbox.h"
 #include "multiraft/node_liveness.h"
 #include "multiraft/options.h"
@@ -159,6 +160,13 @@ struct WorkerStats {
   // woken), so hibernations - wakes are asleep now.
   std::atomic<uint64_t> hibernations{0};
   std::atomic<uint64_t> wakes{0};
+  // Entries leaders proposed (writes, admin commands, membership changes), and entries handed to
+  // the state machine (every committed entry, empty and admin ones included).
+  std::atomic<uint64_t> proposals{0};
+  std::atomic<uint64_t> entries_committed{0};
+  // Per synced log write: its duration (write and fsync), and the entries it persisted.
+  Histogram log_sync_seconds{Histogram::LatencyBounds()};
+  Histogram round_entries{Histogram::SizeBounds()};
 };
 
 // Whether `source` may merge into `target` as far as their descriptors tell: adjacent, and the
@@ -194,6 +202,8 @@ class Worker {
   bool Submit(Task task);
 
   const WorkerStats& stats() const { return stats_; }
+  // Tasks waiting in the mailbox now.
+  size_t mailbox_depth() const { return mailbox_.size(); }
   // True once Stop began: Submit refuses everything from then on.
   bool stopping() const { return mailbox_.closed(); }
 

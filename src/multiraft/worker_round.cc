@@ -42,8 +42,10 @@ void Worker::ProposeWrites(Replica& r) {
     if (data.empty()) return;
     const LogIndex first = r.raft->LastIndex().next();
     const Term term = r.raft->term();
+    const size_t n = data.size();
     const Status s = r.raft->ProposeBatch(std::exchange(data, {}));
     std::vector<WriteCallback> cbs = std::exchange(callbacks, {});
+    if (s.ok()) stats_.proposals.fetch_add(n, std::memory_order_relaxed);
     if (!s.ok()) {
       for (auto& cb : cbs) cb(WriteResponse{s, {}, {}});
       return;
@@ -59,6 +61,7 @@ void Worker::ProposeWrites(Replica& r) {
       const Term term = r.raft->term();
       Status s = CheckLiveQuorumAfter(r, *w.conf_change);
       if (s.ok()) s = r.raft->ProposeConfChange(*w.conf_change);
+      if (s.ok()) stats_.proposals.fetch_add(1, std::memory_order_relaxed);
       if (!s.ok()) {
         w.done(WriteResponse{s, HintFor(r), {}});
       } else {
@@ -165,6 +168,7 @@ void Worker::Send(std::map<NodeId, RaftBatch>& outbox) {
 
 bool Worker::ProcessReadies() {
   std::vector<ReadyItem> items;
+  size_t round_entries = 0;
   storage::LogWriteBatch log_batch;
   storage::WriteBatch extra;  // metadata of installed snapshots, written with the log
   std::vector<Replica*> installed;
@@ -184,6 +188,7 @@ bool Worker::ProcessReadies() {
     }
     const LogIndex first_new = rd.entries.empty() ? LogIndex(0) : rd.entries.front().index;
     if (!rd.entries.empty()) {
+      round_entries += rd.entries.size();
       stats_.entries_persisted.fetch_add(rd.entries.size(), std::memory_order_relaxed);
       log_batch.Append(id, std::move(rd.entries));
     }
@@ -231,12 +236,17 @@ bool Worker::ProcessReadies() {
   if (!log_batch.empty() || !extra.empty()) {
     // Group commit: every replica's entries and hard state of this round, one write, one fsync.
     const bool do_sync = (sync || !installed.empty()) && opts_.sync_log;
+    const int64_t start_ns = clock_->NowNanos();
     const Status s = log_store_->Write(
         log_batch,
         storage::LogWriteOptions{.sync = do_sync, .extra = extra.empty() ? nullptr : &extra});
     TESSERA_ASSERT(s.ok(), ("raft log write failed: " + s.ToString()).c_str());
     stats_.log_writes.fetch_add(1, std::memory_order_relaxed);
-    if (do_sync) stats_.log_syncs.fetch_add(1, std::memory_order_relaxed);
+    if (do_sync) {
+      stats_.log_syncs.fetch_add(1, std::memory_order_relaxed);
+      stats_.log_sync_seconds.ObserveNanos(clock_->NowNanos() - start_ns);
+      stats_.round_entries.Observe(static_cast<double>(round_entries));
+    }
   }
   for (Replica* r : installed) FinishSnapshot(*r);
   for (auto& it : items) {
@@ -301,6 +311,7 @@ void Worker::ApplyAndAnswer(std::vector<ReadyItem>& items, const std::vector<Rep
 
 void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch, ApplyEffects* fx) {
   if (rd.committed_entries.empty()) return;
+  stats_.entries_committed.fetch_add(rd.committed_entries.size(), std::memory_order_relaxed);
   for (const raft::Entry& e : rd.committed_entries) {
     // A replica removed from its group applies nothing more (it is destroyed at the next tick,
     // data included), unless it leads: a removed leader keeps serving until it hands over.

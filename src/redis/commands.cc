@@ -104,6 +104,12 @@ PlainKind Classify(const std::vector<std::string>& args) {
 
 std::span<const CommandSpec> CommandTable() { return kCommands; }
 
+std::vector<std::string> CommandNames() {
+  std::vector<std::string> names;
+  for (const CommandSpec& c : kCommands) names.emplace_back(c.name);
+  return names;
+}
+
 const CommandSpec* FindCommand(std::string_view lower_name) {
   auto it = std::lower_bound(kCommands.begin(), kCommands.end(), lower_name,
                              [](const CommandSpec& c, std::string_view n) { return c.name < n; });

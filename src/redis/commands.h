@@ -59,6 +59,9 @@ struct Session {
 
 class ScanCursors;
 
+// The names of the commands the front door implements, lower case, in name order.
+std::vector<std::string> CommandNames();
+
 class CommandExecutor {
  public:
   // REQUIRES: backend != nullptr, options.max_cas_attempts > 0, options.max_scan_cursors > 0.

@@ -1,5 +1,7 @@
 #include "server/kv_handler.h"
 
+#include <chrono>
+
 #include "common/utf8.h"
 #include "storage/engine.h"
 
@@ -101,6 +103,16 @@ void FinishWithError(const Status& s, ShardId shard, Resp* resp, const KvHandler
 
 NodeId KvHandler::node_id() const { return node_->id(); }
 
+template <typename Resp>
+KvHandler::Done KvHandler::Timed(std::string_view method, const Resp* resp, Done done) {
+  const auto start = std::chrono::steady_clock::now();
+  return [this, method, resp, start, done = std::move(done)] {
+    // Before done(): the response may be gone once the RPC finishes.
+    metrics_.Record(method, std::chrono::steady_clock::now() - start, resp->has_error());
+    done();
+  };
+}
+
 int KvHandler::Drain(int timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   draining_ = true;
@@ -177,6 +189,7 @@ void KvHandler::ReadThen(const v1::RequestHeader& header, const v1::ReadOptions&
 }
 
 void KvHandler::Serve(const v1::GetRequest* req, v1::GetResponse* resp, Done done) {
+  done = Timed("get", resp, std::move(done));
   storage::Engine* engine = node_->engine();
   ReadThen(req->header(), req->read(), req->key(), "", true, resp, std::move(done),
            [=](const std::string&) {
@@ -192,6 +205,7 @@ void KvHandler::Serve(const v1::GetRequest* req, v1::GetResponse* resp, Done don
 }
 
 void KvHandler::Serve(const v1::BatchGetRequest* req, v1::BatchGetResponse* resp, Done done) {
+  done = Timed("batch_get", resp, std::move(done));
   const ShardId shard(req->header().shard_id());
   if (req->keys().empty())
     return FinishWithError(Status::InvalidArgument("no keys"), shard, resp, done);
@@ -221,6 +235,7 @@ void KvHandler::Serve(const v1::BatchGetRequest* req, v1::BatchGetResponse* resp
 }
 
 void KvHandler::Serve(const v1::ScanRequest* req, v1::ScanResponse* resp, Done done) {
+  done = Timed("scan", resp, std::move(done));
   const ShardId shard(req->header().shard_id());
   if (!req->end_key().empty() && req->end_key() <= req->start_key()) {
     return FinishWithError(Status::InvalidArgument("scan: end_key must be above start_key"), shard,
@@ -259,12 +274,14 @@ void KvHandler::Serve(const v1::ScanRequest* req, v1::ScanResponse* resp, Done d
 }
 
 void KvHandler::Serve(const v1::PutRequest* req, v1::PutResponse* resp, Done done) {
+  done = Timed("put", resp, std::move(done));
   WriteCommand cmd;
   cmd.ops.push_back(WriteOp{WriteOp::Type::kPut, req->key(), req->value(), {}, {}, false});
   Propose(req->header(), std::move(cmd), resp, std::move(done));
 }
 
 void KvHandler::Serve(const v1::BatchPutRequest* req, v1::BatchPutResponse* resp, Done done) {
+  done = Timed("batch_put", resp, std::move(done));
   WriteCommand cmd;
   cmd.ops.reserve(static_cast<size_t>(req->pairs_size()));
   for (const auto& kv : req->pairs()) {
@@ -278,12 +295,14 @@ void KvHandler::Serve(const v1::BatchPutRequest* req, v1::BatchPutResponse* resp
 }
 
 void KvHandler::Serve(const v1::DeleteRequest* req, v1::DeleteResponse* resp, Done done) {
+  done = Timed("delete", resp, std::move(done));
   WriteCommand cmd;
   cmd.ops.push_back(WriteOp{WriteOp::Type::kDelete, req->key(), {}, {}, {}, false});
   Propose(req->header(), std::move(cmd), resp, std::move(done));
 }
 
 void KvHandler::Serve(const v1::DeleteRangeRequest* req, v1::DeleteRangeResponse* resp, Done done) {
+  done = Timed("delete_range", resp, std::move(done));
   if (!req->end_key().empty() && req->end_key() <= req->start_key()) {
     return FinishWithError(Status::InvalidArgument("delete range: end_key must be above start_key"),
                            ShardId(req->header().shard_id()), resp, done);
@@ -296,6 +315,7 @@ void KvHandler::Serve(const v1::DeleteRangeRequest* req, v1::DeleteRangeResponse
 
 void KvHandler::Serve(const v1::CompareAndSwapRequest* req, v1::CompareAndSwapResponse* resp,
                       Done done) {
+  done = Timed("compare_and_swap", resp, std::move(done));
   WriteOp op{
       WriteOp::Type::kCompareAndSwap, req->key(), req->new_value(), {}, {}, req->delete_key()};
   if (!req->expect_absent()) op.expected = req->expected_value();
@@ -351,6 +371,7 @@ Status ToWriteOp(const v1::AtomicOp& in, WriteOp* out) {
 }  // namespace
 
 void KvHandler::Serve(const v1::AtomicRequest* req, v1::AtomicResponse* resp, Done done) {
+  done = Timed("atomic", resp, std::move(done));
   const ShardId shard(req->header().shard_id());
   if (req->ops().empty()) {
     return FinishWithError(Status::InvalidArgument("atomic: no ops"), shard, resp, done);

@@ -14,10 +14,12 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "client/local_kv.h"
 #include "multiraft/node.h"
 #include "proto/kv.pb.h"
+#include "server/request_metrics.h"
 
 namespace tessera::server {
 
@@ -30,6 +32,8 @@ class KvHandler final : public client::LocalKv {
   // down"), and the call waits until the requests in flight are answered or `timeout_ms` passes.
   // Returns the number still in flight.
   int Drain(int timeout_ms);
+  // Requests, errors and latency by method (tessera_kv_*, both gRPC and in-process calls).
+  const RequestMetrics& metrics() const { return metrics_; }
 
   NodeId node_id() const override;
   void Serve(const v1::GetRequest* req, v1::GetResponse* resp, Done done) override;
@@ -61,12 +65,20 @@ class KvHandler final : public client::LocalKv {
   template <typename Resp>
   bool Admit(const v1::RequestHeader& header, Resp* resp, const Done& done);
   void Finished();
+  // `done`, recording the request's latency and outcome first.
+  template <typename Resp>
+  Done Timed(std::string_view method, const Resp* resp, Done done);
 
   multiraft::Node* node_;
   std::mutex mu_;
   std::condition_variable cv_;
   int inflight_ = 0;       // guarded by mu_
   bool draining_ = false;  // guarded by mu_
+  RequestMetrics metrics_{"tessera_kv",
+                          "method",
+                          "Native API requests",
+                          {"get", "batch_get", "scan", "put", "batch_put", "delete", "delete_range",
+                           "compare_and_swap", "atomic"}};
 };
 
 // Fills a proto Error from a Status and routing hints (exposed for tests).

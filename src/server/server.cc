@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "etcd/server.h"
 #include "pd/pd_client.h"
+#include "redis/commands.h"
 #include "redis/server.h"
 #include "server/client_backend.h"
 #include "server/etcd_client_backend.h"
@@ -105,6 +106,11 @@ Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
   }
 
   kv_handler_ = std::make_unique<KvHandler>(node_.get());
+  redis_metrics_ = std::make_unique<RequestMetrics>(
+      "tessera_redis", "command", "Redis front door commands", redis::CommandNames());
+  etcd_metrics_ = std::make_unique<RequestMetrics>(
+      "tessera_etcd", "method", "etcd front door calls",
+      std::vector<std::string>{"range", "put", "delete_range", "txn", "status"});
   kv_ = std::make_unique<KvService>(kv_handler_.get());
   admin_ = std::make_unique<AdminService>(node_.get(), transport_.get());
   RaftTransportServiceOptions ro;
@@ -163,7 +169,11 @@ Status Server::StartEtcd(const std::string& addr) {
   TESSERA_RETURN_IF_ERROR(FrontDoorClient());
   etcd_backend_ =
       std::make_unique<EtcdClientBackend>(client_, [this] { return EtcdMemberStatus(); });
-  etcd_ = std::make_unique<etcd::EtcdServer>();
+  etcd::EtcdServerOptions eo;
+  eo.observer = [this](std::string_view method, std::chrono::nanoseconds latency, bool error) {
+    etcd_metrics_->Record(method, latency, error);
+  };
+  etcd_ = std::make_unique<etcd::EtcdServer>(eo);
   TESSERA_RETURN_IF_ERROR(etcd_->Start(addr, etcd_backend_.get()));
   Log().info("node {}: etcd front door on port {}", config_.node_id.value(), etcd_->port());
   return Status::OK();
@@ -193,12 +203,8 @@ Status Server::StartRedis(const std::string& addr) {
   redis_backend_ = std::make_unique<ClientBackend>(client_);
   redis::RedisServerOptions ro;
   ro.listen_addr = addr;
-  ro.executor.observer = [this](std::string_view, std::chrono::nanoseconds latency, bool error) {
-    redis_counters_.commands.fetch_add(1, std::memory_order_relaxed);
-    if (error) redis_counters_.errors.fetch_add(1, std::memory_order_relaxed);
-    redis_counters_.nanos.fetch_add(static_cast<uint64_t>(latency.count()),
-                                    std::memory_order_relaxed);
-  };
+  ro.executor.observer = [this](std::string_view command, std::chrono::nanoseconds latency,
+                                bool error) { redis_metrics_->Record(command, latency, error); };
   redis_ = std::make_unique<redis::RedisServer>(redis_backend_.get(), ro);
   TESSERA_RETURN_IF_ERROR(redis_->Start());
   Log().info("node {}: Redis front door on port {}", config_.node_id.value(), redis_->port());
@@ -211,7 +217,7 @@ Status Server::StartStatusPort(const std::string& addr) {
   ss.node = node_.get();
   ss.transport = transport_.get();
   ss.raft_service = raft_service_.get();
-  if (!config_.redis_addr.empty()) ss.redis = &redis_counters_;
+  ss.requests = {&kv_handler_->metrics(), redis_metrics_.get(), etcd_metrics_.get()};
   ss.snapshot_sender = snapshot_sender_.get();
   auto status = StatusHttpServer::Start(addr, std::move(ss));
   if (!status.ok()) return status.status();

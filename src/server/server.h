@@ -121,7 +121,10 @@ class Server {
   std::shared_ptr<client::Client> client_;
   std::unique_ptr<ClientBackend> redis_backend_;
   std::unique_ptr<redis::RedisServer> redis_;
-  RedisCounters redis_counters_;
+  // The front doors' request metrics (made whether or not a front door is served: a page without
+  // their traffic leaves them off).
+  std::unique_ptr<RequestMetrics> redis_metrics_;
+  std::unique_ptr<RequestMetrics> etcd_metrics_;
   std::unique_ptr<EtcdClientBackend> etcd_backend_;
   std::unique_ptr<etcd::EtcdServer> etcd_;
   int port_ = 0;

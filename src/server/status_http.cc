@@ -77,11 +77,32 @@ void AddReplicaMetrics(multiraft::Node& node, std::vector<Metric>* out) {
   using T = MetricType;
   const multiraft::Node::Stats n = node.stats();
   const auto shards = static_cast<int64_t>(node.ranges().size());
+  // Leaders as each replica's worker sees them (a worker that does not answer within 500 ms is
+  // left out).
+  int64_t leaders = 0;
+  for (const auto& r : node.Report(/*timeout_ms=*/500)) leaders += r.leader ? 1 : 0;
   out->insert(
       out->end(),
       {
           {"tessera_node_shards",
            "Replicas on this node, one per shard (some may await a snapshot).", T::kGauge, shards},
+          {"tessera_node_leaders", "Replicas on this node that lead their shard.", T::kGauge,
+           leaders},
+          {"tessera_node_mailbox_tasks", "Tasks waiting in the workers' mailboxes now.", T::kGauge,
+           n.mailbox_tasks},
+          {"tessera_node_proposals_total",
+           "Raft entries proposed by this node's leaders (writes, admin commands, membership "
+           "changes).",
+           T::kCounter, n.proposals},
+          {"tessera_node_entries_committed_total",
+           "Committed Raft entries handed to the state machine, all replicas (empty and admin "
+           "entries included).",
+           T::kCounter, n.entries_committed},
+          {"tessera_node_log_sync_seconds",
+           "Duration of synced Raft log writes (the write and its fsync), seconds.", T::kHistogram,
+           n.log_sync_seconds},
+          {"tessera_node_round_entries", "Raft log entries persisted per synced log write.",
+           T::kHistogram, n.round_entries},
           {"tessera_node_replicas_hibernating", "Replicas asleep now (no ticks, no heartbeats).",
            T::kGauge, n.hibernating},
           {"tessera_node_replica_hibernations_total", "Times a replica fell asleep.", T::kCounter,
@@ -184,16 +205,7 @@ std::vector<Metric> NodeMetrics(const StatusSources& s) {
   AddReplicaMetrics(*s.node, &out);
   AddTransportMetrics(*s.transport, *s.raft_service, &out);
   AddSnapshotMetrics(*s.snapshot_sender, &out);
-  if (s.redis != nullptr) {
-    out.push_back({"tessera_redis_commands_total", "Commands the Redis front door executed",
-                   MetricType::kCounter, s.redis->commands.load()});
-    out.push_back({"tessera_redis_errors_total",
-                   "Commands of the Redis front door answered with an error", MetricType::kCounter,
-                   s.redis->errors.load()});
-    out.push_back({"tessera_redis_command_seconds_total",
-                   "Latency of the Redis front door's commands, summed", MetricType::kCounter,
-                   static_cast<double>(s.redis->nanos.load()) / 1e9});
-  }
+  for (const RequestMetrics* r : s.requests) r->AppendTo(&out);
   return out;
 }
 

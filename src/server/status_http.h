@@ -30,6 +30,7 @@
 #include "common/ids.h"
 #include "common/result.h"
 #include "server/metrics.h"
+#include "server/request_metrics.h"
 
 namespace httplib {
 class Server;
@@ -47,20 +48,15 @@ class RaftTransportService;
 
 // What the pages read. Every pointer is non-null and outlives the StatusHttpServer.
 // What the Redis front door counts (Server fills them from the executor's observer).
-struct RedisCounters {
-  std::atomic<uint64_t> commands{0};  // commands executed, errors included
-  std::atomic<uint64_t> errors{0};    // commands whose reply was an error
-  std::atomic<uint64_t> nanos{0};     // the commands' latency, summed
-};
-
 struct StatusSources {
   std::string address;  // the node's gRPC address (host:port as bound), shown in /status
   multiraft::Node* node = nullptr;
   const GrpcTransport* transport = nullptr;
   const RaftTransportService* raft_service = nullptr;
   const GrpcSnapshotSender* snapshot_sender = nullptr;
-  // The Redis front door's counters (null without one); they outlive the status port.
-  const struct RedisCounters* redis = nullptr;
+  // Request metrics of the native API and the front doors, in page order; they outlive the
+  // status port.
+  std::vector<const RequestMetrics*> requests;
 };
 
 // The metrics of /metrics, in page order (each documented in docs/observability.md).

@@ -155,15 +155,25 @@ grep -q v2 <<<"$("$T" ctl --endpoints "127.0.0.1:$((B + 11)),127.0.0.1:$((B + 12
 # --- the C++ example client ---
 grep -q "hello/3 = world 3" <<<"$("$HELLO" "$PD" || true)" || fail "examples/hello_client"
 
-# --- /metrics parses as Prometheus text and counts the front door's commands ---
+# --- /metrics parses as Prometheus text and counts node 1's requests (two SETs above, GETs for
+# STRLEN and INCR, an etcdctl put) ---
 metrics=$(curl -sf "http://127.0.0.1:$HTTP1/metrics") || fail "/metrics"
 echo "$metrics" | awk '
   /^# (HELP|TYPE) / {next}
-  /^[a-zA-Z_:][a-zA-Z0-9_:]* [-+0-9.eEInfNa]+$/ {n++; next}
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? [-+0-9.eEInfNa]+$/ {n++; next}
   {print "bad line: " $0; bad=1}
   END {exit bad || n < 20}' || fail "/metrics does not parse"
-cmds=$(echo "$metrics" | sed -n 's/^tessera_redis_commands_total //p')
-[ -n "$cmds" ] && [ "$cmds" -gt 10 ] || fail "tessera_redis_commands_total: '$cmds'"
+metric() { echo "$metrics" | grep -F "$1 " | head -1 | sed 's/.* //'; }
+sets=$(metric 'tessera_redis_requests_total{command="set"}')
+[ -n "$sets" ] && [ "$sets" -ge 2 ] || fail "tessera_redis_requests_total{command=\"set\"}: '$sets'"
+[ "$(metric 'tessera_redis_request_seconds_count{command="set"}')" = "$sets" ] ||
+  fail "the SET latency histogram does not count every SET"
+# Node 1's Redis GETs are read from its own replica, through its native API in-process.
+gets=$(metric 'tessera_kv_requests_total{method="get"}')
+[ -n "$gets" ] && [ "$gets" -gt 0 ] || fail "tessera_kv_requests_total{method=\"get\"}: '$gets'"
+puts=$(metric 'tessera_etcd_requests_total{method="put"}')
+[ -n "$puts" ] && [ "$puts" -gt 0 ] || fail "tessera_etcd_requests_total{method=\"put\"}: '$puts'"
+[ -n "$(metric 'tessera_node_log_sync_seconds_count')" ] || fail "no fsync latency histogram"
 curl -sf "http://127.0.0.1:$HTTP1/healthz" >/dev/null || fail "/healthz"
 
 # --- Ctrl-C stops every child and removes the fresh directory ---
