@@ -39,6 +39,20 @@ TEST(HistogramTest, ConcurrentObservationsAreAllCounted) {
   EXPECT_DOUBLE_EQ(h.Snap().sum, 4 * 1250 * 28.0);
 }
 
+TEST(HistogramTest, SnapshotsAddUp) {
+  Histogram a({1, 2}), b({1, 2});
+  a.Observe(0.5);
+  b.Observe(1.5);
+  b.Observe(9);
+  Histogram::Snapshot total;  // empty: takes the first one's bounds
+  total.Add(a.Snap());
+  total.Add(b.Snap());
+  EXPECT_EQ(total.bounds, (std::vector<double>{1, 2}));
+  EXPECT_EQ(total.counts, (std::vector<uint64_t>{1, 1, 1}));
+  EXPECT_DOUBLE_EQ(total.sum, 11.0);
+  EXPECT_DEATH(total.Add(Histogram({1, 3}).Snap()), "different bounds");
+}
+
 TEST(HistogramDeathTest, BoundsMustAscend) {
   EXPECT_DEATH(Histogram({}), "at least one");
   EXPECT_DEATH(Histogram({1, 1}), "ascending");

@@ -118,7 +118,13 @@ void ClusterState::RemoveShardLocked(ShardId id) {
   auto b = by_start_.find(it->second.desc.start_key);
   if (b != by_start_.end() && b->second == id) by_start_.erase(b);
   shards_.erase(it);
-  operators_.erase(id);
+  if (auto op = operators_.find(id); op != operators_.end()) {
+    // A merge's source is removed when its target's report covers it: the merge is done.
+    const RunningOperator& r = op->second;
+    const bool merged = r.step < r.op.steps.size() && r.op.steps[r.step].kind == Step::Kind::kMerge;
+    CountLocked(r.op, merged ? "finished" : "cancelled");
+    operators_.erase(op);
+  }
 }
 
 ClusterState::ReportOutcome ClusterState::HandleShardReport(const ShardInfo& report,
@@ -191,6 +197,7 @@ std::optional<Step> ClusterState::AdvanceOperatorLocked(const ShardInfo& now, in
   }
   if (r.step == r.op.steps.size()) {
     Log().info("PD: operator done on shard {}: {}", now.desc.id.value(), r.op.Describe());
+    CountLocked(r.op, "finished");
     operators_.erase(it);
     return std::nullopt;
   }
@@ -199,12 +206,14 @@ std::optional<Step> ClusterState::AdvanceOperatorLocked(const ShardInfo& now, in
   if (now.desc.epoch.version != r.step_start.desc.epoch.version && !reshapes) {
     Log().info("PD: operator cancelled on shard {} (its range changed): {}", now.desc.id.value(),
                r.op.Describe());
+    CountLocked(r.op, "cancelled");
     operators_.erase(it);
     return std::nullopt;
   }
   if (now_ms - r.step_started_ms > config_.operator_step_timeout_ms) {
     Log().warn("PD: operator timed out on shard {} at step {}: {}", now.desc.id.value(), r.step,
                r.op.Describe());
+    CountLocked(r.op, "timed_out");
     operators_.erase(it);
     return std::nullopt;
   }
@@ -239,6 +248,11 @@ std::vector<ShardInfo> ClusterState::ScanShards(std::string_view start, std::str
   return out;
 }
 
+ClusterState::OperatorOutcomes ClusterState::operator_outcomes() const {
+  std::lock_guard l(mu_);
+  return outcomes_;
+}
+
 size_t ClusterState::shard_count() const {
   std::lock_guard l(mu_);
   return shards_.size();
@@ -255,6 +269,7 @@ bool ClusterState::AddOperator(const Operator& op, int64_t now_ms) {
   r.created_ms = now_ms;
   r.step_started_ms = now_ms;
   operators_[op.shard] = std::move(r);
+  CountLocked(op, "started");
   Log().info("PD: operator created on shard {}: {}", op.shard.value(), op.Describe());
   l.unlock();
   Changed();
@@ -266,6 +281,7 @@ std::optional<std::string> ClusterState::CancelOperator(ShardId shard) {
   auto it = operators_.find(shard);
   if (it == operators_.end()) return std::nullopt;
   std::string what = it->second.op.Describe();
+  CountLocked(it->second.op, "cancelled");
   operators_.erase(it);
   Log().info("PD: operator on shard {} cancelled by an operator: {}", shard.value(), what);
   l.unlock();
@@ -307,6 +323,7 @@ size_t ClusterState::ExpireOperators(int64_t now_ms) {
       Log().warn("PD: operator {} on shard {}: {}",
                  lost ? "cancelled (a node it needs is down)" : "timed out", it->first.value(),
                  it->second.op.Describe());
+      CountLocked(it->second.op, lost ? "cancelled" : "timed_out");
       it = operators_.erase(it);
       ++n;
     } else {

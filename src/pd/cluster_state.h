@@ -81,6 +81,13 @@ class ClusterState {
   // needs a node silent for node_disconnected_ms. Returns how many.
   size_t ExpireOperators(int64_t now_ms);
 
+  // How operators ended, by the scheduler that made them (Operator::kind) and outcome:
+  // "started", "finished", "cancelled" (the shard's range changed or it went away, a node a step
+  // needs is down, or an admin cancelled it) or "timed_out" (a step took longer than
+  // operator_step_timeout_ms). Counted since the process started, as leader or not.
+  using OperatorOutcomes = std::map<std::pair<std::string, std::string>, uint64_t>;
+  OperatorOutcomes operator_outcomes() const;
+
   ScheduleConfig config() const;
   void SetConfig(const ScheduleConfig& config);
 
@@ -105,6 +112,9 @@ class ClusterState {
   std::map<ShardId, ShardInfo> shards_;
   std::map<std::string, ShardId> by_start_;  // the routing tree: start key -> shard
   std::map<ShardId, RunningOperator> operators_;
+  OperatorOutcomes outcomes_;
+  // REQUIRES: mu_ held. Counts `op` as ended (or started) with `outcome`.
+  void CountLocked(const Operator& op, const char* outcome) { ++outcomes_[{op.kind, outcome}]; }
 };
 
 }  // namespace tessera::pd

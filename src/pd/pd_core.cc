@@ -589,6 +589,11 @@ Status PdCore::SetScheduleConfig(const ScheduleConfig& config) {
   return Status::OK();
 }
 
+std::map<std::string, uint64_t> PdCore::scheduler_decisions() const {
+  std::lock_guard l(stats_mu_);
+  return decisions_;
+}
+
 size_t PdCore::Tick() {
   if (!IsLeader()) return 0;
   Status st;
@@ -605,6 +610,10 @@ size_t PdCore::Tick() {
   cluster_.ExpireOperators(now);
   size_t started = 0;
   for (auto& op : Schedule(cluster_.View(now))) {
+    {
+      std::lock_guard l(stats_mu_);
+      ++decisions_[op.kind];
+    }
     if (StartOperator(std::move(op)).ok()) ++started;
   }
   return started;

@@ -92,6 +92,9 @@ class PdCore {
   size_t Tick();
 
   ClusterState& cluster() { return cluster_; }
+  // Operators the schedulers proposed, by scheduler (started or not: the limits and a shard's
+  // running operator may turn one down), since the process started.
+  std::map<std::string, uint64_t> scheduler_decisions() const;
   // PD's monotonic clock in milliseconds (heartbeat and operator ages are measured on it).
   int64_t NowMsForService() const { return NowMs(); }
 
@@ -147,6 +150,9 @@ class PdCore {
 
   ClusterState cluster_;
   SystemRandom random_;
+
+  mutable std::mutex stats_mu_;  // a leaf: nothing else is locked under it
+  std::map<std::string, uint64_t> decisions_;
 };
 
 // The schedule configuration as a JSON object, and back (fields absent from `json` keep their

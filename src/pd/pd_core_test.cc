@@ -255,6 +255,36 @@ TEST_F(PdCoreTest, AdminOperatorRunsStepByStepThroughHeartbeats) {
   cmds = core.ShardHeartbeat(NodeId(1), {Report(d, 1)});
   EXPECT_TRUE(cmds->empty());
   EXPECT_TRUE(core.Operators()->empty());
+  // Each operator counted as it started and as it ended (the metrics of docs/observability.md).
+  using Outcomes = ClusterState::OperatorOutcomes;
+  EXPECT_EQ(core.cluster().operator_outcomes(), (Outcomes{{{"admin", "finished"}, 1},
+                                                          {{"admin", "started"}, 2},
+                                                          {{"admin", "timed_out"}, 1}}));
+  // An admin's cancel counts as cancelled.
+  ASSERT_TRUE(core.Admin(move).ok());
+  ASSERT_TRUE(core.CancelOperator(ShardId(5)).ok());
+  Outcomes after = core.cluster().operator_outcomes();
+  EXPECT_EQ((after[{"admin", "cancelled"}]), 1u);
+  EXPECT_EQ((after[{"admin", "started"}]), 3u);
+  // Admin operators are not scheduler decisions.
+  EXPECT_TRUE(core.scheduler_decisions().empty());
+}
+
+TEST_F(PdCoreTest, SchedulerDecisionsAreCountedBySchedulerAndOperatorsByOutcome) {
+  PdCore core(Options(1), store_.get(), &clock_);
+  ASSERT_TRUE(core.CheckLeadership());
+  for (uint64_t n = 1; n <= 3; ++n) {
+    ASSERT_TRUE(
+        core.RegisterNode({NodeId(n), "n:" + std::to_string(n), NodeState::kUp, 0, {}}).ok());
+  }
+  // One replica where three are wanted: the replica checker proposes adding one.
+  ShardDescriptor d = Desc(5, "", "", 0, {1}, 0);
+  ASSERT_TRUE(core.Bootstrap({NodeId(1), "n:1", NodeState::kUp, 0, {}}, d, nullptr).ok());
+  ASSERT_TRUE(core.ShardHeartbeat(NodeId(1), {Report(d, 1)}).ok());
+  EXPECT_EQ(core.Tick(), 1u);
+  EXPECT_EQ(core.scheduler_decisions(), (std::map<std::string, uint64_t>{{"replica-checker", 1}}));
+  EXPECT_EQ(core.cluster().operator_outcomes(),
+            (ClusterState::OperatorOutcomes{{{"replica-checker", "started"}, 1}}));
 }
 
 TEST_F(PdCoreTest, ScheduleConfigRoundTripsAndRejectsUnknownFields) {

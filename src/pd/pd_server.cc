@@ -41,6 +41,7 @@ Result<std::unique_ptr<PdServer>> PdServer::Start(const PdServerConfig& config) 
     self->service_ = std::make_unique<PdService>(self->core_.get(), po);
     return std::vector<grpc::Service*>{self->service_.get()};
   };
+  extras.metrics = [self](std::vector<server::Metric>* out) { self->AppendMetrics(out); };
   auto server = server::Server::Start(sc, std::move(extras));
   if (!server.ok()) return server.status();
   s->server_ = std::move(server).value();
@@ -50,6 +51,34 @@ Result<std::unique_ptr<PdServer>> PdServer::Start(const PdServerConfig& config) 
   });
   Log().info("PD member {} serving on port {}", config.member_id.value(), s->port());
   return s;
+}
+
+void PdServer::AppendMetrics(std::vector<server::Metric>* out) const {
+  using server::MetricType;
+  if (core_ == nullptr) return;
+  ClusterState& cluster = core_->cluster();
+  out->push_back({"tessera_pd_leader", "1 when this PD member leads PD, else 0.",
+                  MetricType::kGauge, int64_t{core_->IsLeader() ? 1 : 0}});
+  out->push_back({"tessera_pd_nodes", "Nodes in PD's picture (the leader's is current).",
+                  MetricType::kGauge, static_cast<int64_t>(cluster.Nodes().size())});
+  out->push_back({"tessera_pd_shards", "Shards in PD's picture (the leader's is current).",
+                  MetricType::kGauge, static_cast<int64_t>(cluster.shard_count())});
+  out->push_back({"tessera_pd_operators_running", "Operators running now.", MetricType::kGauge,
+                  static_cast<int64_t>(cluster.Operators().size())});
+  for (const auto& [key, n] : cluster.operator_outcomes()) {
+    out->push_back({"tessera_pd_operators_total",
+                    "Operators started and ended, by the scheduler that made them and outcome.",
+                    MetricType::kCounter,
+                    n,
+                    {{"scheduler", key.first}, {"outcome", key.second}}});
+  }
+  for (const auto& [scheduler, n] : core_->scheduler_decisions()) {
+    out->push_back({"tessera_pd_scheduler_decisions_total",
+                    "Operators the schedulers proposed (started or turned down by the limits).",
+                    MetricType::kCounter,
+                    n,
+                    {{"scheduler", scheduler}}});
+  }
 }
 
 void PdServer::Loop() {

@@ -52,6 +52,8 @@ class PdServer {
   void Shutdown();
   int port() const { return server_->port(); }
   PdCore* core() const { return core_.get(); }
+  // The member's PD metrics (tessera_pd_*, docs/observability.md), for its /metrics page.
+  void AppendMetrics(std::vector<server::Metric>* out) const;
   server::Server* raft_server() const { return server_.get(); }
 
  private:

@@ -105,6 +105,7 @@ Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
     TESSERA_RETURN_IF_ERROR(node_->Bootstrap(shards));
   }
 
+  extra_metrics_ = extras.metrics;
   kv_handler_ = std::make_unique<KvHandler>(node_.get());
   redis_metrics_ = std::make_unique<RequestMetrics>(
       "tessera_redis", "command", "Redis front door commands", redis::CommandNames());
@@ -219,6 +220,7 @@ Status Server::StartStatusPort(const std::string& addr) {
   ss.raft_service = raft_service_.get();
   ss.requests = {&kv_handler_->metrics(), redis_metrics_.get(), etcd_metrics_.get()};
   ss.snapshot_sender = snapshot_sender_.get();
+  ss.extra = extra_metrics_;
   auto status = StatusHttpServer::Start(addr, std::move(ss));
   if (!status.ok()) return status.status();
   status_ = std::move(status).value();

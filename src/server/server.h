@@ -55,6 +55,9 @@ struct ServerExtras {
   // Called once the node is open, before the gRPC port starts: more services for the port (not
   // owned: the caller keeps them alive until the Server is shut down).
   std::function<Result<std::vector<grpc::Service*>>(multiraft::Node*)> services;
+  // More metrics for the status port's /metrics, appended after the node's (called on the
+  // status port's threads while it serves). Default: none.
+  std::function<void(std::vector<Metric>*)> metrics;
 };
 
 class Server {
@@ -112,6 +115,7 @@ class Server {
   std::unique_ptr<multiraft::Node> node_;
   std::unique_ptr<SnapshotService> snapshot_service_;
   std::unique_ptr<AdminService> admin_;
+  std::function<void(std::vector<Metric>*)> extra_metrics_;  // ServerExtras::metrics
   std::unique_ptr<KvHandler> kv_handler_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<RaftTransportService> raft_service_;

@@ -206,6 +206,7 @@ std::vector<Metric> NodeMetrics(const StatusSources& s) {
   AddTransportMetrics(*s.transport, *s.raft_service, &out);
   AddSnapshotMetrics(*s.snapshot_sender, &out);
   for (const RequestMetrics* r : s.requests) r->AppendTo(&out);
+  if (s.extra) s.extra(&out);
   return out;
 }
 

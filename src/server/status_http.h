@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,8 @@ struct StatusSources {
   // Request metrics of the native API and the front doors, in page order; they outlive the
   // status port.
   std::vector<const RequestMetrics*> requests;
+  // More metrics, appended last (a PD member's); may be empty.
+  std::function<void(std::vector<Metric>*)> extra;
 };
 
 // The metrics of /metrics, in page order (each documented in docs/observability.md).

@@ -174,6 +174,11 @@ gets=$(metric 'tessera_kv_requests_total{method="get"}')
 puts=$(metric 'tessera_etcd_requests_total{method="put"}')
 [ -n "$puts" ] && [ "$puts" -gt 0 ] || fail "tessera_etcd_requests_total{method=\"put\"}: '$puts'"
 [ -n "$(metric 'tessera_node_log_sync_seconds_count')" ] || fail "no fsync latency histogram"
+# PD's metrics: it leads, and its replica checker gave the joining nodes their replicas.
+pd_metrics=$(curl -sf "http://127.0.0.1:$((B + 5))/metrics") || fail "PD /metrics"
+grep -qx 'tessera_pd_leader 1' <<<"$pd_metrics" || fail "tessera_pd_leader"
+grep -q '^tessera_pd_operators_total{scheduler="replica-checker",outcome="finished"} [1-9]' \
+  <<<"$pd_metrics" || fail "tessera_pd_operators_total: $(grep tessera_pd_ <<<"$pd_metrics")"
 curl -sf "http://127.0.0.1:$HTTP1/healthz" >/dev/null || fail "/healthz"
 
 # --- Ctrl-C stops every child and removes the fresh directory ---
