@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The front doors against their peers, side by side in one run (docs/benchmarks.md):
 #   redis-benchmark -t set,get -c 50 -d 100 (and -P 16) against the playground's Redis front door
-#   and against Redis 7 with appendonly yes + appendfsync always (every write fsynced, as
-#   Tessera's are), then `etcdctl check perf --load=l` against the playground's etcd front door.
+#   (on the node leading the keys' shard and on another node) and against Redis 7 with appendonly
+#   yes + appendfsync always (every write fsynced, as Tessera's are), then
+#   `etcdctl check perf --load=l` against the playground's etcd front door.
 #
 # usage: bench/run_front_doors.sh [REQUESTS]   (release build first: make build)
 # Needs redis-server, redis-benchmark and etcdctl (Debian: redis-server, redis-tools,
@@ -38,6 +39,12 @@ fi
 PIDS+=("$PG_PID")
 RESP=$((B + 21))
 ETCD="127.0.0.1:$((B + 31)),127.0.0.1:$((B + 32)),127.0.0.1:$((B + 33))"
+# redis-benchmark's keys all fall in the playground's one shard: the node leading it serves SETs
+# in-process, the others forward them over gRPC. Its RESP port: its native port + 10.
+LEADER=$("$T" ctl --pd "127.0.0.1:$B" shards | awk 'NR == 2 {print $5}')
+NATIVE=$("$T" ctl --pd "127.0.0.1:$B" nodes | awk -v l="$LEADER" '$1 == l {sub(/.*:/, "", $2); print $2}')
+RESP_LEADER=$((NATIVE + 10))
+if [ "$RESP_LEADER" = "$RESP" ]; then RESP=$((B + 22)); fi  # node 1 leads: measure node 2 too
 
 bench() {  # bench NAME PORT ARGS...
   local name=$1 port=$2
@@ -48,10 +55,12 @@ bench() {  # bench NAME PORT ARGS...
 
 echo "== redis-benchmark -t set,get -c 50 -d 100 -n $N (machine: $(nproc) cores, $(uname -r))"
 bench "redis7-appendfsync-always" "$RPORT"
-bench "tessera-playground" "$RESP"
+bench "tessera-leader-node" "$RESP_LEADER"
+bench "tessera-follower-node" "$RESP"
 echo "== the same with -P 16"
 bench "redis7-appendfsync-always" "$RPORT" -P 16
-bench "tessera-playground" "$RESP" -P 16
+bench "tessera-leader-node" "$RESP_LEADER" -P 16
+bench "tessera-follower-node" "$RESP" -P 16
 echo "== etcdctl check perf --load=l against the playground"
 ETCDCTL_API=3 etcdctl --endpoints "$ETCD" check perf --load=l >"$WORK/perf.out" 2>&1 || true
 tr '\r' '\n' <"$WORK/perf.out" | grep -vE '^ *[0-9]+ / 60|^$' | tail -8

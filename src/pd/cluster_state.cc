@@ -43,6 +43,7 @@ void ClusterState::Load(std::vector<NodeInfo> nodes, std::vector<ShardDescriptor
     if (!OverlapsLocked(d.start_key, d.end_key).empty()) continue;
     ShardInfo info;
     info.desc = d;
+    info.range_changed_ms = now_ms;
     shards_[d.id] = info;
     by_start_[d.start_key] = d.id;
   }
@@ -167,9 +168,13 @@ ClusterState::ReportOutcome ClusterState::HandleShardReport(const ShardInfo& rep
     auto b = by_start_.find(known->second.desc.start_key);
     if (b != by_start_.end() && b->second == d.id) by_start_.erase(b);
   }
+  const bool range_changed =
+      known == shards_.end() || known->second.desc.epoch.version != d.epoch.version;
+  const int64_t range_changed_ms = range_changed ? now_ms : known->second.range_changed_ms;
   ShardInfo& s = shards_[d.id];
   s = report;
   s.last_heartbeat_ms = now_ms;
+  s.range_changed_ms = range_changed_ms;
   by_start_[d.start_key] = d.id;
   if (changed) out.persist.push_back(d);
   const auto op = operators_.find(d.id);

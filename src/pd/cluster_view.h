@@ -70,6 +70,9 @@ struct ShardInfo {
   std::vector<NodeId> pending_replicas;
   ShardStats stats;
   int64_t last_heartbeat_ms = 0;  // 0: only known from PD's records
+  // When PD last saw the shard's range change (a split or merge: a new epoch version) or first
+  // saw the shard, on PD's clock; a new PD leader counts from when it loaded the shard.
+  int64_t range_changed_ms = 0;
 
   // desc.voters + desc.learners, sorted.
   std::vector<NodeId> Replicas() const;
@@ -94,6 +97,11 @@ struct ScheduleConfig {
   // max_shard_size_bytes and max_shard_keys). 0 disables merging. Defaults: 20 MiB, 200,000 keys.
   uint64_t merge_max_size_bytes = 20ull << 20;
   uint64_t merge_max_keys = 200'000;
+  // Not merged: a shard whose range changed less than this ago (its size and load are not known
+  // yet, and merging what a split just made would undo it; TiKV's split-merge-interval), and two
+  // shards whose summed read or write load is half the split-by-load thresholds or more (so that
+  // a load split is not merged back while the load lasts). Default: 60 s.
+  int64_t split_merge_interval_ms = 60 * 1000;
   // Split a shard whose write or read load (ops or bytes per second) is above these (split by
   // load). 0 disables. Defaults: 3,000 ops/s, 30 MiB/s.
   double split_load_ops_per_sec = 3000;

@@ -287,6 +287,22 @@ TEST_F(PdCoreTest, SchedulerDecisionsAreCountedBySchedulerAndOperatorsByOutcome)
             (ClusterState::OperatorOutcomes{{{"replica-checker", "started"}, 1}}));
 }
 
+TEST(ClusterStateTest, RangeChangeTimeFollowsTheEpochVersion) {
+  ClusterState c;
+  ShardDescriptor d = Desc(5, "", "", 1, {1});
+  c.HandleShardReport(Report(d, 1), 1000);
+  EXPECT_EQ(c.ShardById(ShardId(5))->range_changed_ms, 1000);
+  // Heartbeats and membership changes leave it.
+  d.epoch.conf_version = 2;
+  c.HandleShardReport(Report(d, 1), 5000);
+  EXPECT_EQ(c.ShardById(ShardId(5))->range_changed_ms, 1000);
+  // A split (a new version) sets it.
+  d.end_key = "m";
+  d.epoch.version = 2;
+  c.HandleShardReport(Report(d, 1), 9000);
+  EXPECT_EQ(c.ShardById(ShardId(5))->range_changed_ms, 9000);
+}
+
 TEST_F(PdCoreTest, ScheduleConfigRoundTripsAndRejectsUnknownFields) {
   ScheduleConfig c;
   c.replicas = 5;

@@ -22,6 +22,7 @@ const std::vector<std::pair<const char*, FieldPtr>>& Fields() {
       {"max_shard_keys", &ScheduleConfig::max_shard_keys},
       {"merge_max_size_bytes", &ScheduleConfig::merge_max_size_bytes},
       {"merge_max_keys", &ScheduleConfig::merge_max_keys},
+      {"split_merge_interval_ms", &ScheduleConfig::split_merge_interval_ms},
       {"split_load_ops_per_sec", &ScheduleConfig::split_load_ops_per_sec},
       {"split_load_bytes_per_sec", &ScheduleConfig::split_load_bytes_per_sec},
       {"balance_tolerance", &ScheduleConfig::balance_tolerance},

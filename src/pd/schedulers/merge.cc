@@ -43,6 +43,19 @@ bool CanMerge(const ClusterView& view, const ShardInfo& s, const ShardInfo& t) {
       return false;
     }
   }
+  for (const ShardInfo* x : {&s, &t}) {
+    if (view.now_ms - x->range_changed_ms < c.split_merge_interval_ms) return false;
+  }
+  // Below half the split-by-load thresholds together (a threshold of 0 splits nothing by load).
+  const auto cool = [](double a, double b, double split_at) {
+    return split_at <= 0 || a + b < split_at / 2;
+  };
+  if (!cool(s.stats.write_ops_per_sec, t.stats.write_ops_per_sec, c.split_load_ops_per_sec) ||
+      !cool(s.stats.read_ops_per_sec, t.stats.read_ops_per_sec, c.split_load_ops_per_sec) ||
+      !cool(s.stats.write_bytes_per_sec, t.stats.write_bytes_per_sec, c.split_load_bytes_per_sec) ||
+      !cool(s.stats.read_bytes_per_sec, t.stats.read_bytes_per_sec, c.split_load_bytes_per_sec)) {
+    return false;
+  }
   const uint64_t size = s.stats.approximate_size_bytes + t.stats.approximate_size_bytes;
   const uint64_t keys = s.stats.approximate_keys + t.stats.approximate_keys;
   return (c.max_shard_size_bytes == 0 || size < c.max_shard_size_bytes) &&

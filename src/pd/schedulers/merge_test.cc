@@ -85,6 +85,29 @@ TEST(MergeTest, NotAcrossAGapOrWhenDisabled) {
   EXPECT_TRUE(MergeSmallShards(v).empty());
 }
 
+TEST(MergeTest, NotRightAfterASplitNorWhileTheLoadLasts) {
+  ClusterView v = ThreeShards();
+  Shard(v, 3).leader = NodeId();  // keep shard 3 out of this test
+  ASSERT_EQ(MergeSmallShards(v).size(), 1u);
+  // Shard 1's range changed (a split) less than split_merge_interval_ms ago: its size and load
+  // are not known yet.
+  Shard(v, 1).range_changed_ms = v.now_ms - v.config.split_merge_interval_ms + 1;
+  EXPECT_TRUE(MergeSmallShards(v).empty());
+  Shard(v, 1).range_changed_ms = v.now_ms - v.config.split_merge_interval_ms;
+  ASSERT_EQ(MergeSmallShards(v).size(), 1u);
+  // The pair's writes are half the split-by-load threshold: no merge (it would split again).
+  Shard(v, 1).stats.write_ops_per_sec = v.config.split_load_ops_per_sec / 4;
+  Shard(v, 2).stats.write_ops_per_sec = v.config.split_load_ops_per_sec / 4;
+  EXPECT_TRUE(MergeSmallShards(v).empty());
+  Shard(v, 2).stats.write_ops_per_sec = 0;
+  ASSERT_EQ(MergeSmallShards(v).size(), 1u);
+  Shard(v, 2).stats.read_bytes_per_sec = v.config.split_load_bytes_per_sec;
+  EXPECT_TRUE(MergeSmallShards(v).empty());
+  // Without split by load, load does not hold a merge back.
+  v.config.split_load_ops_per_sec = v.config.split_load_bytes_per_sec = 0;
+  EXPECT_EQ(MergeSmallShards(v).size(), 1u);
+}
+
 TEST(MergeTest, DifferentVotersAreMatchedFirst) {
   ClusterView v = ThreeShards();
   Shard(v, 3).leader = NodeId();
