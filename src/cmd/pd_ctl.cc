@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/utf8.h"
 #include "pd/pd_client.h"
 
 namespace tessera::cmd {
@@ -397,8 +398,9 @@ int RunPdShards(const PdCtlFlags& f) {
     for (const auto& s : *shards) {
       const auto& d = s.desc;
       a.push_back({{"shard", d.id.value()},
-                   {"start", d.start_key},
-                   {"end", d.end_key},
+                   // JSON strings are UTF-8: invalid bytes (etcd keys start with 0xFF) as \xNN.
+                   {"start", ToValidUtf8(d.start_key)},
+                   {"end", ToValidUtf8(d.end_key)},
                    {"conf_version", d.epoch.conf_version},
                    {"version", d.epoch.version},
                    {"leader", s.leader.value()},
@@ -413,16 +415,32 @@ int RunPdShards(const PdCtlFlags& f) {
   }
   std::printf("%-8s %-20s %-20s %-8s %-7s %-12s %-9s %-10s %s\n", "SHARD", "START", "END", "EPOCH",
               "LEADER", "VOTERS", "LEARNERS", "SIZE", "KEYS");
+  // Keys as text: bytes outside printable ASCII (and the backslash) as \xNN, so that binary keys
+  // (etcd's start with 0xFF) neither garble the terminal nor the columns.
+  const auto key_text = [](const std::string& key, const char* empty) {
+    if (key.empty()) return std::string(empty);
+    std::string out;
+    for (const unsigned char c : key) {
+      if (c >= 0x20 && c < 0x7f && c != '\\') {
+        out += static_cast<char>(c);
+      } else {
+        char buf[5];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        out += buf;
+      }
+    }
+    return out;
+  };
   for (const auto& s : *shards) {
     const auto& d = s.desc;
     const std::string epoch =
         std::to_string(d.epoch.conf_version) + "/" + std::to_string(d.epoch.version);
     std::printf("%-8llu %-20s %-20s %-8s %-7s %-12s %-9s %-10s %llu\n",
                 static_cast<unsigned long long>(d.id.value()),
-                d.start_key.empty() ? "-inf" : d.start_key.c_str(),
-                d.end_key.empty() ? "+inf" : d.end_key.c_str(), epoch.c_str(),
-                s.leader ? std::to_string(s.leader.value()).c_str() : "-", Ids(d.voters).c_str(),
-                Ids(d.learners).c_str(), Bytes(s.stats.approximate_size_bytes).c_str(),
+                key_text(d.start_key, "-inf").c_str(), key_text(d.end_key, "+inf").c_str(),
+                epoch.c_str(), s.leader ? std::to_string(s.leader.value()).c_str() : "-",
+                Ids(d.voters).c_str(), Ids(d.learners).c_str(),
+                Bytes(s.stats.approximate_size_bytes).c_str(),
                 static_cast<unsigned long long>(s.stats.approximate_keys));
   }
   return 0;

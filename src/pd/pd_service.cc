@@ -185,14 +185,14 @@ grpc::Status PdService::AdminOperator(grpc::ServerContext*, const v1::AdminOpera
   auto a = FromProto(*req);
   if (!a.ok()) return Answer(a.status(), resp->mutable_header());
   auto r = core_->Admin(*a);
-  if (r.ok()) resp->set_operator_(*r);
+  if (r.ok()) resp->set_operator_(ToValidUtf8(*r));  // descriptions may quote binary keys
   return Answer(r.status(), resp->mutable_header());
 }
 
 grpc::Status PdService::CancelOperator(grpc::ServerContext*, const v1::CancelOperatorRequest* req,
                                        v1::CancelOperatorResponse* resp) {
   auto r = core_->CancelOperator(ShardId(req->shard_id()));
-  if (r.ok()) resp->set_cancelled(*r);
+  if (r.ok()) resp->set_cancelled(ToValidUtf8(*r));
   return Answer(r.status(), resp->mutable_header());
 }
 
@@ -205,7 +205,7 @@ grpc::Status PdService::ListOperators(grpc::ServerContext*, const v1::ListOperat
       auto* out = resp->add_operators();
       out->set_shard_id(op.op.shard.value());
       out->set_kind(op.op.kind);
-      out->set_description(op.op.Describe());
+      out->set_description(ToValidUtf8(op.op.Describe()));
       out->set_current_step(static_cast<uint32_t>(op.step));
       out->set_step_count(static_cast<uint32_t>(op.op.steps.size()));
       out->set_age_ms(static_cast<uint64_t>(std::max<int64_t>(now - op.created_ms, 0)));

@@ -98,18 +98,12 @@ void WriteBatch::Clear() {
 }
 
 Status WriteBatch::ForEach(const std::function<Status(const BatchOp&)>& fn) const {
-  std::string_view in(rep_);
+  size_t pos = 0;
   size_t seen = 0;
-  while (!in.empty()) {
-    // The buffer was written by Append only: a malformed record is a programmer error.
-    TESSERA_ASSERT(in.size() >= 2, "truncated write batch record");
-    BatchOp op{static_cast<OpKind>(in[0]), static_cast<Cf>(in[1]), {}, {}};
-    in.remove_prefix(2);
-    const bool ok = GetLengthPrefixed(&in, &op.key) && GetLengthPrefixed(&in, &op.value);
-    TESSERA_ASSERT(ok, "malformed write batch record");
+  TESSERA_RETURN_IF_ERROR(ForEachFrom(&pos, [&](const BatchOp& op) {
     ++seen;
-    TESSERA_RETURN_IF_ERROR(fn(op));
-  }
+    return fn(op);
+  }));
   TESSERA_ASSERT(seen == count_, "write batch count does not match its records");
   return Status::OK();
 }

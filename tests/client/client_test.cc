@@ -226,21 +226,29 @@ TEST(ClientTest, BadInputIsRefusedWithInvalidArgument) {
   ASSERT_TRUE(cl->Put("after", "bad input").ok());
 }
 
-TEST(ClientTest, WritesAndReadsContinueAcrossALeaderKill) {
-  PdTestCluster c({});
-  ASSERT_TRUE(c.WaitUntil(
+// Waits until the one shard has 3 voters and a leader; the slot of the node leading it (0 when
+// that did not happen within 30 s).
+int WaitForLeaderSlot(PdTestCluster& c) {
+  const bool ready = c.WaitUntil(
       [&] {
         auto shards = c.Shards();
         return shards.size() == 1 && shards[0].desc.voters.size() == 3 && shards[0].leader;
       },
-      30s));
+      30s);
+  if (!ready) return 0;
+  const NodeId leader = c.Shards()[0].leader;
+  for (int i = 1; i <= 3; ++i) {
+    if (c.node_id(i) == leader) return i;
+  }
+  return 0;
+}
+
+TEST(ClientTest, WritesAndReadsContinueAcrossALeaderKill) {
+  PdTestCluster c({});
+  ASSERT_NE(WaitForLeaderSlot(c), 0);
   auto cl = Connect(c, 30s);
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(cl->Put(Key(i), "before").ok());
-  const NodeId leader = c.Shards()[0].leader;
-  int slot = 0;
-  for (int i = 1; i <= 3; ++i) {
-    if (c.node_id(i) == leader) slot = i;
-  }
+  const int slot = WaitForLeaderSlot(c);  // the leader now, after the writes
   ASSERT_NE(slot, 0);
   c.StopNode(slot);
   // The client's cached leader is gone: it must find the new one within its deadline.
@@ -353,16 +361,7 @@ TEST(ClientTest, AClientInsideANodeServesTheShardsItLeadsInProcess) {
 
 TEST(ClientTest, ALocalNodeThatDoesNotAnswerIsGivenUpAtTheDeadline) {
   PdTestCluster c({});
-  ASSERT_TRUE(c.WaitUntil(
-      [&] {
-        auto shards = c.Shards();
-        return shards.size() == 1 && shards[0].desc.voters.size() == 3 && shards[0].leader;
-      },
-      30s));
-  int slot = 0;
-  for (int i = 1; i <= 3; ++i) {
-    if (c.node_id(i) == c.Shards()[0].leader) slot = i;
-  }
+  const int slot = WaitForLeaderSlot(c);
   ASSERT_NE(slot, 0);
   CountingLocal local(c.node(slot)->node());
   local.set_hold(true);

@@ -114,6 +114,21 @@ TEST(PdClusterTest, FirstNodeBootstrapsAndEveryShardReachesThreeReplicas) {
   c.StartNode(2);
   EXPECT_EQ(c.node_id(2), id2);
   ASSERT_TRUE(c.Put("after", "restart").ok());
+  // An admin split at a binary key (etcd's keys start with 0xFF): PD's answers quote the key in
+  // protobuf strings, which must stay valid UTF-8 or the client cannot read them.
+  pd::AdminRequest split;
+  split.kind = pd::AdminRequest::Kind::kSplitAt;
+  split.shard = shards[0].desc.id;
+  split.split_key =
+      "\xff"
+      "e/m\x80";
+  auto started = c.pd().Admin(split);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_NE(started->find("\\xffe/m\\x80"), std::string::npos) << *started;
+  auto ops = c.pd().ListOperators();
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  ASSERT_TRUE(c.WaitUntil([&] { return c.Shards().size() == 2; }, 30s));
+  EXPECT_EQ(c.Shards()[1].desc.start_key, split.split_key);
 }
 
 // Three PD members; PD's leader is killed halfway through the writes, while shards split.
