@@ -269,6 +269,9 @@ class CountingLocal final : public client::LocalKv {
  public:
   explicit CountingLocal(multiraft::Node* node) : handler_(node) {}
   ~CountingLocal() override {
+    // Requests the handler took may still be in the node (a caller that gave up at its attempt
+    // deadline leaves its request there): wait for their answers, which call back into it.
+    EXPECT_EQ(handler_.Drain(/*timeout_ms=*/30000), 0);
     // The held requests' callers gave up at their deadlines; answer them now (their requests and
     // responses belong to the callback's shared state, alive until it runs).
     for (auto& d : held_) d();
