@@ -398,9 +398,9 @@ int RunPdShards(const PdCtlFlags& f) {
     for (const auto& s : *shards) {
       const auto& d = s.desc;
       a.push_back({{"shard", d.id.value()},
-                   // JSON strings are UTF-8: invalid bytes (etcd keys start with 0xFF) as \xNN.
-                   {"start", ToValidUtf8(d.start_key)},
-                   {"end", ToValidUtf8(d.end_key)},
+                   // Escaped as /status escapes them (etcd's keys start with 0xFF).
+                   {"start", EscapeKey(d.start_key)},
+                   {"end", EscapeKey(d.end_key)},
                    {"conf_version", d.epoch.conf_version},
                    {"version", d.epoch.version},
                    {"leader", s.leader.value()},
@@ -415,21 +415,8 @@ int RunPdShards(const PdCtlFlags& f) {
   }
   std::printf("%-8s %-20s %-20s %-8s %-7s %-12s %-9s %-10s %s\n", "SHARD", "START", "END", "EPOCH",
               "LEADER", "VOTERS", "LEARNERS", "SIZE", "KEYS");
-  // Keys as text: bytes outside printable ASCII (and the backslash) as \xNN, so that binary keys
-  // (etcd's start with 0xFF) neither garble the terminal nor the columns.
   const auto key_text = [](const std::string& key, const char* empty) {
-    if (key.empty()) return std::string(empty);
-    std::string out;
-    for (const unsigned char c : key) {
-      if (c >= 0x20 && c < 0x7f && c != '\\') {
-        out += static_cast<char>(c);
-      } else {
-        char buf[5];
-        std::snprintf(buf, sizeof buf, "\\x%02x", c);
-        out += buf;
-      }
-    }
-    return out;
+    return key.empty() ? std::string(empty) : EscapeKey(key);
   };
   for (const auto& s : *shards) {
     const auto& d = s.desc;

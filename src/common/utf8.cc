@@ -28,10 +28,16 @@ size_t ValidSequenceLength(std::string_view s) {
   return 0;
 }
 
+void AppendHexByte(uint8_t c, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *out += "\\x";
+  *out += kHex[c >> 4];
+  *out += kHex[c & 0xF];
+}
+
 }  // namespace
 
 std::string ToValidUtf8(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(s.size());
   while (!s.empty()) {
@@ -41,11 +47,24 @@ std::string ToValidUtf8(std::string_view s) {
       s.remove_prefix(n);
       continue;
     }
-    const auto c = static_cast<uint8_t>(s[0]);
-    out += "\\x";
-    out += kHex[c >> 4];
-    out += kHex[c & 0xF];
+    AppendHexByte(static_cast<uint8_t>(s[0]), &out);
     s.remove_prefix(1);
+  }
+  return out;
+}
+
+std::string EscapeKey(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (const char ch : key) {
+    const auto c = static_cast<uint8_t>(ch);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += ch;
+    } else {
+      AppendHexByte(c, &out);
+    }
   }
   return out;
 }

@@ -26,5 +26,16 @@ TEST(ToValidUtf8Test, InvalidBytesAreEscaped) {
   EXPECT_EQ(ToValidUtf8("\xF4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
 }
 
+TEST(EscapeKeyTest, PrintableAsciiStaysTheRestIsEscaped) {
+  EXPECT_EQ(EscapeKey("k000970"), "k000970");
+  EXPECT_EQ(EscapeKey("\xff"
+                      "e/m\x01"),
+            "\\xffe/m\\x01");
+  EXPECT_EQ(EscapeKey(std::string_view("a\0b", 3)), "a\\x00b");
+  // Valid UTF-8 is escaped too (keys are bytes), and the backslash doubled: unambiguous.
+  EXPECT_EQ(EscapeKey("caf\xC3\xA9"), "caf\\xc3\\xa9");
+  EXPECT_EQ(EscapeKey("a\\x41"), "a\\\\x41");
+}
+
 }  // namespace
 }  // namespace tessera

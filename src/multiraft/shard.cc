@@ -1,6 +1,7 @@
 #include "multiraft/shard.h"
 
 #include "common/coding.h"
+#include "common/utf8.h"
 #include "multiraft/id_coding.h"
 
 namespace tessera::multiraft {
@@ -52,8 +53,8 @@ Result<ShardDescriptor> DecodeShardDescriptor(std::string_view in) {
 }
 
 std::string DescribeShard(const ShardDescriptor& d) {
-  std::string s = "shard " + std::to_string(d.id.value()) + " [" + d.start_key + ", " +
-                  (d.end_key.empty() ? std::string("+inf") : d.end_key) + ") epoch " +
+  std::string s = "shard " + std::to_string(d.id.value()) + " [" + EscapeKey(d.start_key) + ", " +
+                  (d.end_key.empty() ? std::string("+inf") : EscapeKey(d.end_key)) + ") epoch " +
                   std::to_string(d.epoch.conf_version) + "/" + std::to_string(d.epoch.version) +
                   " voters (";
   for (size_t i = 0; i < d.voters.size(); ++i) {

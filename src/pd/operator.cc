@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/assert.h"
+#include "common/utf8.h"
 
 namespace tessera::pd {
 namespace {
@@ -59,7 +60,7 @@ std::string Step::Describe() const {
       return "transfer leader to " + Node(node);
     case Kind::kSplit:
       return (split_key.empty() ? std::string("split at the middle")
-                                : "split at \"" + split_key + "\"") +
+                                : "split at \"" + EscapeKey(split_key) + "\"") +
              (new_shard ? " into shard " + std::to_string(new_shard.value()) : std::string());
     case Kind::kMerge:
       return "merge into shard " + std::to_string(merge_target.value());

@@ -10,6 +10,7 @@
 
 #include "common/assert.h"
 #include "common/logging.h"
+#include "common/utf8.h"
 #include "multiraft/local_state.h"
 #include "multiraft/node.h"
 #include "server/grpc_transport.h"
@@ -20,26 +21,6 @@ namespace tessera::server {
 namespace {
 
 using Json = nlohmann::ordered_json;  // keys in the order written, as documented
-
-// Keys are bytes; in JSON they are strings of printable ASCII: other bytes as \xNN, and the
-// backslash doubled, so that the text is always valid UTF-8 and reads back unambiguously.
-std::string EscapeKey(std::string_view key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char ch : key) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += ch;
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
 
 Json NodeIds(const std::vector<NodeId>& ids) {
   Json out = Json::array();
@@ -264,7 +245,8 @@ Result<std::string> NodeStatusJson(const StatusSources& s) {
       {"shard_count", shard_count},   {"hibernating", node.stats().hibernating},
       {"shards", std::move(shards)},
   };
-  // Every string is ASCII (EscapeKey) or ours; `replace` keeps dump from ever throwing.
+  // Every string is ASCII (EscapeKey, common/utf8.h) or ours; `replace` keeps dump from ever
+  // throwing.
   return status.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
