@@ -244,9 +244,10 @@ class Worker {
     LogIndex first_new;  // the index of the first entry this round persists (0: none)
     bool applied = false;
   };
-  // Applies the committed entries of the items whose replica is in `which`, in one engine batch,
+  // Applies the committed entries of the items not applied yet (with `durable_only`, only those
+  // whose entries were all in the local log before this round's write), in one engine batch,
   // then publishes what the entries changed and answers their writes.
-  void ApplyAndAnswer(std::vector<ReadyItem>& items, const std::vector<Replica*>& which);
+  void ApplyAndAnswer(std::vector<ReadyItem>& items, bool durable_only);
   void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch, ApplyEffects* fx);
   void ApplyEntry(Replica& r, const raft::Entry& e, class ApplyBatch& batch, WriteResponse* resp,
                   ApplyEffects* fx);

@@ -45,11 +45,11 @@ void Worker::ProposeWrites(Replica& r) {
     const size_t n = data.size();
     const Status s = r.raft->ProposeBatch(std::exchange(data, {}));
     std::vector<WriteCallback> cbs = std::exchange(callbacks, {});
-    if (s.ok()) stats_.proposals.fetch_add(n, std::memory_order_relaxed);
     if (!s.ok()) {
       for (auto& cb : cbs) cb(WriteResponse{s, {}, {}});
       return;
     }
+    stats_.proposals.fetch_add(n, std::memory_order_relaxed);
     for (size_t i = 0; i < cbs.size(); ++i) {
       r.pending_writes.push_back(Replica::PendingWrite{first + i, term, std::move(cbs[i]), now_ms});
     }
@@ -224,15 +224,7 @@ bool Worker::ProcessReadies() {
   // now, before this round's log write and fsync: a write's answer does not wait for the fsync
   // of the writes proposed after it. Entries this round persists (a follower told of a commit
   // beyond what it has stored) are applied after the fsync, as are snapshots.
-  std::vector<Replica*> early;
-  for (auto& it : items) {
-    const raft::Ready& rd = it.rd;
-    if (!rd.snapshot && !rd.committed_entries.empty() &&
-        (it.first_new == LogIndex(0) || rd.committed_entries.back().index < it.first_new)) {
-      early.push_back(it.replica);
-    }
-  }
-  ApplyAndAnswer(items, early);
+  ApplyAndAnswer(items, /*durable_only=*/true);
   if (!log_batch.empty() || !extra.empty()) {
     // Group commit: every replica's entries and hard state of this round, one write, one fsync.
     const bool do_sync = (sync || !installed.empty()) && opts_.sync_log;
@@ -253,11 +245,7 @@ bool Worker::ProcessReadies() {
     for (auto& m : it.rd.persisted_messages) Enqueue(outbox, *it.replica, std::move(m));
   }
   Send(outbox);
-  std::vector<Replica*> late;
-  for (auto& it : items) {
-    if (!it.applied) late.push_back(it.replica);
-  }
-  ApplyAndAnswer(items, late);
+  ApplyAndAnswer(items, /*durable_only=*/false);
   bool more = false;
   for (auto& it : items) {
     HandleReadStates(*it.replica, it.rd.read_states);
@@ -271,19 +259,27 @@ bool Worker::ProcessReadies() {
   return more;
 }
 
-void Worker::ApplyAndAnswer(std::vector<ReadyItem>& items, const std::vector<Replica*>& which) {
-  if (which.empty()) return;
+void Worker::ApplyAndAnswer(std::vector<ReadyItem>& items, bool durable_only) {
+  std::vector<ReadyItem*> taken;
+  for (auto& it : items) {
+    if (it.applied) continue;
+    const raft::Ready& rd = it.rd;
+    // Durable: every committed entry was in the local log before this round's write.
+    const bool durable =
+        !rd.snapshot && !rd.committed_entries.empty() &&
+        (it.first_new == LogIndex(0) || rd.committed_entries.back().index < it.first_new);
+    if (durable_only && !durable) continue;
+    it.applied = true;
+    taken.push_back(&it);
+  }
+  if (taken.empty()) return;
   ApplyBatch apply(engine_);
   ApplyEffects fx;
-  for (auto& it : items) {
-    if (std::find(which.begin(), which.end(), it.replica) == which.end()) continue;
-    ApplyCommitted(*it.replica, it.rd, apply, &fx);
-    it.applied = true;
-  }
+  for (ReadyItem* it : taken) ApplyCommitted(*it->replica, it->rd, apply, &fx);
   const Status s = apply.Commit();
   TESSERA_ASSERT(s.ok(), ("apply write failed: " + s.ToString()).c_str());
-  for (Replica* rp : which) {
-    Replica& r = *rp;
+  for (ReadyItem* it : taken) {
+    Replica& r = *it->replica;
     // Membership changes reach the node's ranges (a merge reads its target's epoch there).
     if (r.initialized && !r.incoming_snapshot && !(r.published_epoch == r.desc.epoch)) {
       host_->ranges().Set(r.desc);
