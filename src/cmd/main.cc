@@ -29,8 +29,8 @@ int NotYet(const std::string& name) {
 
 int main(int argc, char** argv) {
   // Debian builds abseil without NDEBUG, which leaves absl::Mutex's lock-order graph on: every
-  // lock of a gRPC mutex then updates a global graph (about 4% of a node's CPU under load, by
-  // perf). Tessera's own locks are std::mutex; the graph checks nothing of ours.
+  // lock of a gRPC mutex then updates a global graph (2-3% of all CPU under redis-benchmark, by
+  // perf: GraphCycles::GetId and RemoveNode). Tessera's own locks are std::mutex.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"Tessera: a distributed, strongly consistent key-value database"};
   app.set_version_flag("--version", std::string("tessera ") + tessera::kVersion);

@@ -27,6 +27,8 @@ grpc::Status Observed(const CallObserver& observer, std::string_view method,
 
 }  // namespace
 
+std::vector<std::string> CallNames() { return {"range", "put", "delete_range", "txn", "status"}; }
+
 void MemberIdentity::Fill(etcdserverpb::ResponseHeader* header) const {
   header->set_cluster_id(cluster_id_);
   header->set_member_id(member_id_);

@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "etcd/backend.h"
 #include "etcd/txn.h"
@@ -44,6 +46,8 @@ class MemberIdentity {
 // "status"), how long it took and whether it failed. Called on the serving thread.
 using CallObserver =
     std::function<void(std::string_view method, std::chrono::nanoseconds latency, bool error)>;
+// The methods a CallObserver is told of.
+std::vector<std::string> CallNames();
 
 class KvService final : public etcdserverpb::KV::Service {
  public:

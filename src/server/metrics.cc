@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 #include <system_error>
+#include <type_traits>
 
 #include "common/assert.h"
 
@@ -20,12 +21,15 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
-void AppendEscapedHelp(std::string_view help, std::string* out) {
-  for (const char c : help) {
+// Help text escapes '\' and newline; a label value (`quoted`) also '"'.
+void AppendEscaped(std::string_view text, bool quoted, std::string* out) {
+  for (const char c : text) {
     if (c == '\\') {
       *out += "\\\\";
     } else if (c == '\n') {
       *out += "\\n";
+    } else if (quoted && c == '"') {
+      *out += "\\\"";
     } else {
       *out += c;
     }
@@ -70,17 +74,7 @@ void AppendLabels(const std::vector<Label>& labels, const std::string* le, std::
     first = false;
     *out += name;
     *out += "=\"";
-    for (const char c : value) {
-      if (c == '\\') {
-        *out += "\\\\";
-      } else if (c == '"') {
-        *out += "\\\"";
-      } else if (c == '\n') {
-        *out += "\\n";
-      } else {
-        *out += c;
-      }
-    }
+    AppendEscaped(value, /*quoted=*/true, out);
     *out += '"';
   };
   for (const Label& l : labels) {
@@ -91,37 +85,37 @@ void AppendLabels(const std::vector<Label>& labels, const std::string* le, std::
   *out += '}';
 }
 
+// One sample line: <name><suffix>{labels[,le]} <value>.
+template <typename Value>
+void AppendSample(std::string_view name, std::string_view suffix, const std::vector<Label>& labels,
+                  const std::string* le, Value value, std::string* out) {
+  *out += name;
+  *out += suffix;
+  AppendLabels(labels, le, out);
+  *out += ' ';
+  if constexpr (std::is_same_v<Value, double>) {
+    AppendDouble(value, out);
+  } else {
+    AppendNumber(value, out);
+  }
+  *out += '\n';
+}
+
 void AppendHistogram(std::string_view name, const std::vector<Label>& labels,
                      const Histogram::Snapshot& h, std::string* out) {
   TESSERA_ASSERT(h.counts.size() == h.bounds.size() + 1, "histogram snapshot without overflow");
   uint64_t cumulative = 0;
   for (size_t i = 0; i <= h.bounds.size(); ++i) {
     cumulative += h.counts[i];
-    std::string le;
+    std::string le = "+Inf";
     if (i < h.bounds.size()) {
+      le.clear();
       AppendDouble(h.bounds[i], &le);
-    } else {
-      le = "+Inf";
     }
-    *out += name;
-    *out += "_bucket";
-    AppendLabels(labels, &le, out);
-    *out += ' ';
-    AppendNumber(cumulative, out);
-    *out += '\n';
+    AppendSample(name, "_bucket", labels, &le, cumulative, out);
   }
-  *out += name;
-  *out += "_sum";
-  AppendLabels(labels, nullptr, out);
-  *out += ' ';
-  AppendDouble(h.sum, out);
-  *out += '\n';
-  *out += name;
-  *out += "_count";
-  AppendLabels(labels, nullptr, out);
-  *out += ' ';
-  AppendNumber(cumulative, out);
-  *out += '\n';
+  AppendSample(name, "_sum", labels, nullptr, h.sum, out);
+  AppendSample(name, "_count", labels, nullptr, cumulative, out);
 }
 
 void AppendValue(const std::variant<uint64_t, int64_t, double, Histogram::Snapshot>& value,
@@ -164,7 +158,7 @@ std::string RenderMetrics(const std::vector<Metric>& metrics) {
       out += "# HELP ";
       out += m.name;
       out += ' ';
-      AppendEscapedHelp(m.help, &out);
+      AppendEscaped(m.help, /*quoted=*/false, &out);
       out += "\n# TYPE ";
       out += m.name;
       out += m.type == MetricType::kCounter ? " counter\n"

@@ -29,25 +29,36 @@ void RequestMetrics::Record(std::string_view kind, std::chrono::nanoseconds late
 }
 
 void RequestMetrics::AppendTo(std::vector<Metric>* out) const {
-  std::vector<std::pair<const std::string*, Histogram::Snapshot>> seen;
+  struct Seen {
+    const std::string* name;
+    const Kind* kind;
+    Histogram::Snapshot latency;
+  };
+  std::vector<Seen> seen;
   for (const auto& [name, k] : kinds_) {
     Histogram::Snapshot s = k->latency.Snap();
-    if (s.count() > 0) seen.emplace_back(&name, std::move(s));
+    if (s.count() > 0) seen.push_back({&name, k.get(), std::move(s)});
   }
-  for (const auto& [name, s] : seen) {
-    out->push_back(
-        {requests_name_, requests_help_, MetricType::kCounter, s.count(), {{label_, *name}}});
+  for (const Seen& s : seen) {
+    out->push_back({requests_name_,
+                    requests_help_,
+                    MetricType::kCounter,
+                    s.latency.count(),
+                    {{label_, *s.name}}});
   }
-  for (const auto& [name, s] : seen) {
+  for (const Seen& s : seen) {
     out->push_back({errors_name_,
                     errors_help_,
                     MetricType::kCounter,
-                    kinds_.find(*name)->second->errors.load(std::memory_order_relaxed),
-                    {{label_, *name}}});
+                    s.kind->errors.load(std::memory_order_relaxed),
+                    {{label_, *s.name}}});
   }
-  for (auto& [name, s] : seen) {
-    out->push_back(
-        {seconds_name_, seconds_help_, MetricType::kHistogram, std::move(s), {{label_, *name}}});
+  for (Seen& s : seen) {
+    out->push_back({seconds_name_,
+                    seconds_help_,
+                    MetricType::kHistogram,
+                    std::move(s.latency),
+                    {{label_, *s.name}}});
   }
 }
 

@@ -109,9 +109,8 @@ Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
   kv_handler_ = std::make_unique<KvHandler>(node_.get());
   redis_metrics_ = std::make_unique<RequestMetrics>(
       "tessera_redis", "command", "Redis front door commands", redis::CommandNames());
-  etcd_metrics_ = std::make_unique<RequestMetrics>(
-      "tessera_etcd", "method", "etcd front door calls",
-      std::vector<std::string>{"range", "put", "delete_range", "txn", "status"});
+  etcd_metrics_ = std::make_unique<RequestMetrics>("tessera_etcd", "method",
+                                                   "etcd front door calls", etcd::CallNames());
   kv_ = std::make_unique<KvService>(kv_handler_.get());
   admin_ = std::make_unique<AdminService>(node_.get(), transport_.get());
   RaftTransportServiceOptions ro;
