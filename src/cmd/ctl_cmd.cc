@@ -26,8 +26,12 @@ using Clock = std::chrono::steady_clock;
 // The typed error's name, for messages and exit codes.
 std::string Describe(const v1::Error& e) {
   switch (e.kind_case()) {
-    case v1::Error::kNotLeader:
-      return "NotLeader";
+    case v1::Error::kNotLeader: {
+      const auto& nl = e.not_leader();
+      if (nl.leader_node_id() == 0) return "NotLeader (no leader known yet)";
+      return "NotLeader (leader: node " + std::to_string(nl.leader_node_id()) +
+             (nl.leader_address().empty() ? "" : " at " + nl.leader_address()) + ")";
+    }
     case v1::Error::kEpochNotMatch:
       return "EpochNotMatch";
     case v1::Error::kKeyNotInShard:
@@ -67,13 +71,20 @@ class Cluster {
       size_t comma = endpoints.find(',', pos);
       if (comma == std::string::npos) comma = endpoints.size();
       const std::string ep = endpoints.substr(pos, comma - pos);
-      if (!ep.empty()) {
-        auto channel = grpc::CreateChannel(ep, grpc::InsecureChannelCredentials());
-        stubs_.push_back(v1::Kv::NewStub(channel));
-        admins_.push_back(v1::Admin::NewStub(channel));
-      }
+      if (!ep.empty()) Add(ep);
       pos = comma + 1;
     }
+  }
+  // The index of the endpoint `ep`, added when not yet known.
+  size_t Add(const std::string& ep) {
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      if (endpoints_[i] == ep) return i;
+    }
+    auto channel = grpc::CreateChannel(ep, grpc::InsecureChannelCredentials());
+    endpoints_.push_back(ep);
+    stubs_.push_back(v1::Kv::NewStub(channel));
+    admins_.push_back(v1::Admin::NewStub(channel));
+    return endpoints_.size() - 1;
   }
   bool empty() const { return stubs_.empty(); }
   size_t size() const { return stubs_.size(); }
@@ -127,6 +138,7 @@ class Cluster {
             std::string* msg) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     size_t i = 0;
+    size_t attempts = 0;
     *msg = "no node reported a shard for the key";
     // Between failed attempts: 10 ms, doubling up to 500 ms, never past the deadline (a cluster
     // still starting, or electing a leader, is not hammered).
@@ -155,8 +167,12 @@ class Cluster {
         Refresh();
       }
       *msg = s.ok() ? Describe(err) : "unavailable: " + s.error_message();
-      ++i;  // the next endpoint (a NotLeader hint names a node id, not an endpoint)
-      if (i % stubs_.size() == 0) pause();  // every endpoint tried once more
+      if (err.has_not_leader() && !err.not_leader().leader_address().empty()) {
+        i = Add(err.not_leader().leader_address());  // the hint, even a node not in --endpoints
+      } else {
+        ++i;
+      }
+      if (++attempts % stubs_.size() == 0) pause();  // as many attempts as endpoints, then wait
     }
     return false;
   }
@@ -164,6 +180,7 @@ class Cluster {
   const std::map<std::string, Route>& routes() const { return routes_; }
 
  private:
+  std::vector<std::string> endpoints_;
   std::vector<std::unique_ptr<v1::Kv::Stub>> stubs_;
   std::vector<std::unique_ptr<v1::Admin::Stub>> admins_;
   std::map<std::string, Route> routes_;  // by start key

@@ -125,6 +125,14 @@ void KvHandler::Finished() {
   if (--inflight_ == 0) cv_.notify_all();
 }
 
+void KvHandler::SetError(const Status& s, const multiraft::RouteHint& hint, ShardId shard,
+                         v1::Error* out) const {
+  ToProtoError(s, hint, shard, out);
+  if (out->has_not_leader() && hint.leader && address_of_) {
+    out->mutable_not_leader()->set_leader_address(address_of_(hint.leader));
+  }
+}
+
 template <typename Resp>
 bool KvHandler::Admit(const v1::RequestHeader& header, Resp* resp, const Done& done) {
   {
@@ -153,7 +161,7 @@ void KvHandler::Propose(const v1::RequestHeader& header, WriteCommand cmd, Resp*
                  if (r.status.ok()) {
                    if (fill) fill(r);
                  } else {
-                   ToProtoError(r.status, r.hint, shard, resp->mutable_error());
+                   SetError(r.status, r.hint, shard, resp->mutable_error());
                  }
                  done();
                  Finished();
@@ -181,7 +189,7 @@ void KvHandler::ReadThen(const v1::RequestHeader& header, const v1::ReadOptions&
       read(r.shard_end_key);
       resp->set_revision(r.revision);
     } else {
-      ToProtoError(r.status, r.hint, shard, resp->mutable_error());
+      SetError(r.status, r.hint, shard, resp->mutable_error());
     }
     done();
     Finished();

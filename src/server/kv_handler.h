@@ -25,8 +25,13 @@ namespace tessera::server {
 
 class KvHandler final : public client::LocalKv {
  public:
-  // `node` is not owned and must outlive the handler.
-  explicit KvHandler(multiraft::Node* node) : node_(node) {}
+  // "host:port" of a node's client API, or "" when unknown; thread-safe.
+  using AddressOf = std::function<std::string(NodeId)>;
+
+  // `node` is not owned and must outlive the handler. `address_of`, when given, fills the
+  // leader's address into NotLeader errors, so clients that know no route can follow the hint.
+  explicit KvHandler(multiraft::Node* node, AddressOf address_of = {})
+      : node_(node), address_of_(std::move(address_of)) {}
 
   // Graceful shutdown, first step: new requests are refused with ServerIsBusy ("shutting
   // down"), and the call waits until the requests in flight are answered or `timeout_ms` passes.
@@ -65,11 +70,15 @@ class KvHandler final : public client::LocalKv {
   template <typename Resp>
   bool Admit(const v1::RequestHeader& header, Resp* resp, const Done& done);
   void Finished();
+  // The typed error for a refused request: ToProtoError plus the leader's address.
+  void SetError(const Status& s, const multiraft::RouteHint& hint, ShardId shard,
+                v1::Error* out) const;
   // `done`, recording the request's latency and outcome first.
   template <typename Resp>
   Done Timed(std::string_view method, const Resp* resp, Done done);
 
   multiraft::Node* node_;
+  AddressOf address_of_;
   std::mutex mu_;
   std::condition_variable cv_;
   int inflight_ = 0;       // guarded by mu_

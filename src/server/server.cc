@@ -106,7 +106,10 @@ Status Server::Open(const ServerConfig& config, const ServerExtras& extras) {
   }
 
   extra_metrics_ = extras.metrics;
-  kv_handler_ = std::make_unique<KvHandler>(node_.get());
+  kv_handler_ = std::make_unique<KvHandler>(node_.get(), [r = resolver_.get()](NodeId n) {
+    auto a = r->Resolve(n);  // Raft and the client API share the node's gRPC port
+    return a.ok() ? *a : std::string();
+  });
   redis_metrics_ = std::make_unique<RequestMetrics>(
       "tessera_redis", "command", "Redis front door commands", redis::CommandNames());
   etcd_metrics_ = std::make_unique<RequestMetrics>("tessera_etcd", "method",

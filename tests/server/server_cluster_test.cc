@@ -95,6 +95,7 @@ TEST(GrpcCluster, WritesReadsAndTypedErrorsOverTheWire) {
   // A follower answers NotLeader with the leader's id (once it has heard from that leader: just
   // after an election it may know none yet, so it is asked again until the deadline).
   uint64_t follower = 0, named_leader = 0;
+  std::string named_address;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (named_leader == 0 && std::chrono::steady_clock::now() < until) {
     for (uint64_t i = 1; i <= 3 && named_leader == 0; ++i) {
@@ -108,11 +109,16 @@ TEST(GrpcCluster, WritesReadsAndTypedErrorsOverTheWire) {
       if (resp.error().has_not_leader()) {
         follower = i;
         named_leader = resp.error().not_leader().leader_node_id();
+        named_address = resp.error().not_leader().leader_address();
       }
     }
   }
   EXPECT_NE(follower, 0u);
   EXPECT_NE(named_leader, 0u) << "a follower never named the leader";
+  // ... and its address, so a client without a route (tessera ctl --endpoints) can follow it.
+  if (named_leader != 0) {
+    EXPECT_EQ(named_address, c.addresses().at(named_leader));
+  }
 
   // Typed errors: unknown shard, stale epoch, oversized value, missing header.
   auto put = [&](const v1::RequestHeader& h, std::string value) {
