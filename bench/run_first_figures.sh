@@ -11,7 +11,7 @@
 # fdatasync calls per server process in the measured window).
 #
 # Usage: bench/run_first_figures.sh [--build-dir DIR] [--tessera-bin PATH] [--duration-s N]
-#                                   [--warmup-s N] [--json-out FILE]
+#                                   [--warmup-s N] [--json-out FILE] [--server-arg ARG]...
 # Defaults: --build-dir build (kv_load from DIR/bench/kv_load, tessera from DIR/tessera),
 # --duration-s 10, --warmup-s 2. Installs etcd-server and etcd-client with apt when etcd is
 # missing. Everything runs on 127.0.0.1 in a temporary directory that is removed on exit; only
@@ -23,6 +23,7 @@ TESSERA_BIN=""
 DURATION_S=10
 WARMUP_S=2
 JSON_OUT=""
+SERVER_ARGS=()  # extra `tessera server` arguments, e.g. --server-arg --apply-threads=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) BUILD_DIR="$2"; shift 2 ;;
@@ -30,6 +31,7 @@ while [[ $# -gt 0 ]]; do
     --duration-s) DURATION_S="$2"; shift 2 ;;
     --warmup-s) WARMUP_S="$2"; shift 2 ;;
     --json-out) JSON_OUT="$2"; shift 2 ;;
+    --server-arg) SERVER_ARGS+=("$2"); shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -95,7 +97,7 @@ T_PIDS=()
 for i in 1 2 3; do
   "$TESSERA_BIN" server --node-id "$i" --data-dir "$WORK/tessera$i" \
     --listen "127.0.0.1:${PORTS[$((i + 5))]}" --initial-cluster "$T_CLUSTER" \
-    --log-level warn >"$WORK/tessera$i.log" 2>&1 &
+    --log-level warn "${SERVER_ARGS[@]}" >"$WORK/tessera$i.log" 2>&1 &
   PIDS+=($!)
   T_PIDS+=($!)
 done

@@ -31,6 +31,8 @@ CLI::App* AddServerCommand(CLI::App* app, ServerFlags* f) {
   s->add_option("--engine", f->engine, "Store engine: rocksdb (default), lmdb or memory");
   s->add_option("--log-level", f->log_level, "trace, debug, info, warn or error");
   s->add_option("--workers", f->workers, "Worker threads driving the replicas");
+  s->add_option("--apply-threads", f->apply_threads,
+                "Apply pool threads (0: the workers apply committed entries themselves)");
   s->add_option("--tick-ms", f->tick_ms, "Length of a Raft tick in milliseconds");
   s->add_flag(
       "--no-sync", f->no_sync,
@@ -68,6 +70,7 @@ int RunServer(const ServerFlags& f) {
   if (!f.log_level.empty()) c.log_level = f.log_level;
   if (f.workers != 0) c.node.workers = f.workers;
   if (f.tick_ms != 0) c.node.tick_ms = f.tick_ms;
+  if (f.apply_threads >= 0) c.node.apply_threads = f.apply_threads;
   if (f.no_sync) c.node.sync_log = false;
   if (!SetLogLevel(c.log_level)) {
     std::fprintf(stderr, "tessera server: unknown log level '%s'\n", c.log_level.c_str());

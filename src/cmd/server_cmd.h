@@ -13,6 +13,7 @@ struct ServerFlags {
   std::string data_dir, listen, status_addr, redis_addr, etcd_addr, initial_cluster, engine,
       log_level, pd;
   int workers = 0, tick_ms = 0;
+  int apply_threads = -1;  // -1: the config file's (or the default)
   bool no_sync = false;
 };
 

@@ -157,6 +157,7 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   storage::Engine* const engine_;
   Transport* const transport_;
   std::unique_ptr<storage::LogStore> log_store_;
+  std::unique_ptr<ApplyPool> apply_pool_;  // null with apply_threads 0; outlives the workers
   std::vector<std::unique_ptr<Worker>> workers_;
   std::mutex bootstrap_mu_;  // serializes Bootstrap calls
   bool started_ = false;
@@ -172,6 +173,7 @@ class Node final : public RaftBatchHandler, public ReplicaHost, public SnapshotR
   std::thread bg_thread_;
   mutable std::mutex id_mu_;
   std::unique_ptr<SeededRandom> id_rng_;                 // guarded by id_mu_
+  std::unique_ptr<SeededRandom> poll_rng_;               // polled mode: when the apply runs
   std::deque<std::pair<uint64_t, uint64_t>> id_ranges_;  // [first, end) from PD; guarded by id_mu_
 };
 

@@ -7,6 +7,9 @@ Status NodeOptions::Validate() const {
   if (workers < 1 || workers > 64) {
     return Status::InvalidArgument("node options: workers must be in [1, 64]");
   }
+  if (apply_threads < 0 || apply_threads > 64) {
+    return Status::InvalidArgument("node options: apply_threads must be in [0, 64]");
+  }
   if (tick_ms <= 0) return Status::InvalidArgument("node options: tick_ms must be > 0");
   if (heartbeat_ticks <= 0 || election_ticks <= heartbeat_ticks) {
     return Status::InvalidArgument("node options: need 0 < heartbeat_ticks < election_ticks");

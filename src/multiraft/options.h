@@ -17,6 +17,11 @@ struct NodeOptions {
   // a small machine. Must be in [1, 64].
   int workers = 2;
 
+  // Threads of the apply pool (apply_pool.h): committed writes are applied and answered there
+  // while the workers go on with their next rounds. 0: the workers apply everything themselves.
+  // Default: 1. Must be in [0, 64].
+  int apply_threads = 1;
+
   // Wall-clock length of one Raft tick. Default: 100 ms. Must be > 0.
   int tick_ms = 100;
 

@@ -2,13 +2,14 @@
 //
 // It holds the RawNode, the shard descriptor and apply state, the writes waiting to be applied,
 // and the reads waiting for a read index or for the apply to catch up. Everything here is touched
-// only by the owning worker (no locks).
+// only by the owning worker (no locks), except the ApplyCursor it shares with the apply pool.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,19 @@ class ReplicaLogStorage final : public raft::LogStorage {
   const ApplyState* apply_;  // owned by the replica
 };
 
+// A replica's apply state as the apply pool advances it (apply_pool.h, worker_apply.cc). While
+// entries handed to the pool are not all applied (Replica::submitted_index >
+// Replica::apply.applied_index), `state` belongs to the worker's apply lane, which publishes
+// each job's outcome in the done_* fields; otherwise it belongs to the worker, which copies its
+// own apply state in before it hands over the next entries.
+struct ApplyCursor {
+  ApplyState state;
+  std::mutex mu;
+  LogIndex done_index;         // guarded by mu: the last entry applied and written by the lane
+  Term done_term;              // guarded by mu
+  uint64_t done_revision = 0;  // guarded by mu
+};
+
 struct ProposeTask {
   ShardId shard;
   WriteCommand command;
@@ -76,7 +90,11 @@ struct Replica {
   // leader: the group has moved on without it).
   uint64_t removed_by_notice = 0;
   ShardDescriptor desc;
+  // The state machine as the worker knows it: behind the engine while the apply pool still holds
+  // entries of this replica (submitted_index > apply.applied_index); reads wait on it.
   ApplyState apply;
+  std::shared_ptr<ApplyCursor> cursor = std::make_shared<ApplyCursor>();
+  LogIndex submitted_index;  // the last committed entry handed to the apply pool
   std::unique_ptr<ReplicaLogStorage> log;
   std::unique_ptr<SeededRandom> rng;
   std::unique_ptr<raft::RawNode> raft;

@@ -11,13 +11,15 @@
 namespace tessera::multiraft {
 
 Worker::Worker(int index, const NodeOptions& opts, storage::Engine* engine,
-               storage::LogStore* log_store, Transport* transport, ReplicaHost* host)
+               storage::LogStore* log_store, Transport* transport, ReplicaHost* host,
+               ApplyPool* apply_pool)
     : index_(index),
       opts_(opts),
       engine_(engine),
       log_store_(log_store),
       transport_(transport),
       host_(host),
+      apply_pool_(apply_pool),
       clock_(opts.clock),
       tick_ns_(int64_t{opts.tick_ms} * 1'000'000),
       mailbox_(opts.mailbox_capacity),
@@ -45,6 +47,7 @@ void Worker::Stop() {
       const Status s = Status::Unavailable("node stopping");
       if (auto* w = std::get_if<ProposeTask>(&t)) w->done(WriteResponse{s, {}, {}});
       if (auto* r = std::get_if<ReadTask>(&t)) r->done(ReadResponse{s, {}, {}});
+      if (auto* a = std::get_if<HintedAnswerTask>(&t)) a->done(std::move(a->response));
     }
     FailEverything();
   }
@@ -62,7 +65,8 @@ bool Worker::Submit(Task task) {
       std::holds_alternative<MergeReadyTask>(task) || std::holds_alternative<MergeDoneTask>(task) ||
       std::holds_alternative<MergeCheckTask>(task) ||
       std::holds_alternative<MergeSourceGoneTask>(task) ||
-      std::holds_alternative<ObsoleteReplicaTask>(task);
+      std::holds_alternative<ObsoleteReplicaTask>(task) ||
+      std::holds_alternative<AppliedTask>(task) || std::holds_alternative<HintedAnswerTask>(task);
   const size_t limit = urgent ? mailbox_.capacity() * 4 : mailbox_.capacity();
   return mailbox_.Push(std::move(task), limit);
 }
@@ -88,6 +92,7 @@ bool Worker::Poll() {
 }
 
 bool Worker::Round(std::vector<Task>& tasks) {
+  CollectAllApplied();
   for (Task& t : tasks) Dispatch(t);
   const int64_t now = clock_->NowNanos();
   if (now >= next_tick_ns_) {
@@ -138,6 +143,11 @@ void Worker::Dispatch(Task& task) {
           HandleMergeSourceGone(t);
         } else if constexpr (std::is_same_v<T, ReportTask>) {
           t.done(Report());
+        } else if constexpr (std::is_same_v<T, AppliedTask>) {
+          // Progress is collected at the start of every round (CollectAllApplied).
+        } else if constexpr (std::is_same_v<T, HintedAnswerTask>) {
+          if (Replica* r = Find(t.shard)) t.response.hint = HintFor(*r);
+          t.done(std::move(t.response));
         } else if constexpr (std::is_same_v<T, TransferLeaderTask>) {
           Replica* r = Find(t.shard);
           if (r != nullptr && r->merged) r = nullptr;

@@ -10,7 +10,10 @@
 //      hard state into ONE log-store write with ONE fsync;
 //   4. send the messages that needed persistence, grouped by destination node;
 //   5. apply committed entries of every replica in ONE engine batch with their apply states,
-//      answer the writes and the reads that are now safe, Advance.
+//      answer the writes and the reads that are now safe, Advance. Committed writes go to the
+//      node's apply pool (apply_pool.h, worker_apply.cc), which applies and answers them while
+//      the worker goes on with its next round; admin entries, membership changes and snapshots
+//      are applied on the worker, once the pool has applied everything before them.
 //
 // Thread safety: Submit* and Stop are thread-safe; everything else runs on the worker thread.
 #pragma once
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "common/histogram.h"
+#include "multiraft/apply_pool.h"
 #include "multiraft/mailbox.h"
 #include "multiraft/node_liveness.h"
 #include "multiraft/options.h"
@@ -115,10 +119,20 @@ struct MergeCheckTask {
 struct ReportTask {
   std::function<void(std::vector<ReplicaReport>)> done;
 };
+// From the worker's apply lane: a job was applied (the worker collects its replicas' progress
+// and releases the reads waiting for it).
+struct AppliedTask {};
+// From the apply lane: a write refused with EpochNotMatch, to be answered by the worker with the
+// replica's current descriptors.
+struct HintedAnswerTask {
+  ShardId shard;
+  WriteCallback done;
+  WriteResponse response;
+};
 using Task = std::variant<MessagesTask, ProposeTask, ReadTask, UnreachableTask, AddReplicaTask,
                           SnapshotTask, SnapshotStatusTask, TransferLeaderTask, MergeSourceTask,
                           MergeReadyTask, MergeDoneTask, ObsoleteReplicaTask, MergeCheckTask,
-                          MergeSourceGoneTask, ReportTask>;
+                          MergeSourceGoneTask, ReportTask, AppliedTask, HintedAnswerTask>;
 
 // What a worker needs from its node: building replicas and handing them to the worker that owns
 // their shard (a split creates a shard that another worker may own).
@@ -178,8 +192,9 @@ class Worker {
   // Election timeouts a read waits for its read index before it is answered with Timeout.
   static constexpr int kReadIndexAttempts = 5;
 
+  // `apply_pool` (not owned; null: every entry is applied on the worker) must outlive the worker.
   Worker(int index, const NodeOptions& opts, storage::Engine* engine, storage::LogStore* log_store,
-         Transport* transport, ReplicaHost* host);
+         Transport* transport, ReplicaHost* host, ApplyPool* apply_pool);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -251,6 +266,38 @@ class Worker {
   void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch, ApplyEffects* fx);
   void ApplyEntry(Replica& r, const raft::Entry& e, class ApplyBatch& batch, WriteResponse* resp,
                   ApplyEffects* fx);
+  // A kWrite entry of shard `desc` at *revision (the worker's apply or the pool's); thread-safe
+  // (touches only the batch, *revision and atomic counters).
+  void ApplyWriteEntry(const ShardDescriptor& desc, const raft::Entry& e, class ApplyBatch& batch,
+                       uint64_t* revision, WriteResponse* resp);
+
+  // Asynchronous apply (worker_apply.cc).
+  // Committed writes of one round handed to the apply pool, per replica.
+  struct ApplyJob {
+    struct Part {
+      ShardDescriptor desc;  // fixed while the pool holds entries (only admin entries change it)
+      std::shared_ptr<ApplyCursor> cursor;
+      std::vector<raft::Entry> entries;                        // kWrite and empty entries only
+      std::vector<std::pair<LogIndex, WriteCallback>> writes;  // this node's, in index order
+    };
+    std::vector<Part> parts;
+  };
+  // True if the pool may apply the Ready's committed entries: plain writes of a replica that is
+  // neither merging nor leaving, without a snapshot.
+  bool CanApplyAsync(const Replica& r, const raft::Ready& rd) const;
+  // Moves the Ready's committed entries, and the writes waiting for them, into `job`.
+  void AddToApplyJob(Replica& r, raft::Ready& rd, ApplyJob* job);
+  // On the apply lane: applies the job in one engine batch, publishes each replica's progress,
+  // answers the writes, and wakes the worker (AppliedTask).
+  void RunApplyJob(ApplyJob& job);
+  // Waits until the pool has applied everything handed over for `r`, and takes its state back.
+  // Required before anything else reads or changes the replica's data or apply state: applying
+  // on the worker, installing or cutting a snapshot, destroying the replica.
+  void ApplyBarrier(Replica& r);
+  // Takes in what the pool has applied for `r`; true once it holds nothing more of r.
+  bool CollectApplied(Replica& r);
+  // For every replica with entries in the pool: CollectApplied, then release the reads.
+  void CollectAllApplied();
   Status ApplySplit(Replica& r, const AdminCommand& cmd, class ApplyBatch& batch,
                     std::vector<NewReplica>* created);
   void CheckSplit(Replica& r);
@@ -364,6 +411,7 @@ class Worker {
   storage::LogStore* const log_store_;
   Transport* const transport_;
   ReplicaHost* const host_;
+  ApplyPool* const apply_pool_;
   Clock* const clock_;
   const int64_t tick_ns_;
   Mailbox<Task> mailbox_;
@@ -377,7 +425,8 @@ class Worker {
   // The replicas that tick: every replica but the hibernating ones (ordered, so that a simulated
   // run replays).
   std::map<ShardId, Replica*> awake_;
-  std::vector<Replica*> touched_;  // replicas with requests this round
+  std::vector<Replica*> touched_;   // replicas with requests this round
+  std::vector<Replica*> applying_;  // replicas with entries in the apply pool
   // Replicas that may have a Ready this round: only these are visited, so a round costs what
   // its traffic costs, not the number of replicas.
   std::vector<Replica*> active_;

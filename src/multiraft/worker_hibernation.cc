@@ -14,7 +14,8 @@ bool Idle(const Replica& r) {
   return r.initialized && !r.removed && r.pending_writes.empty() && r.round_writes.empty() &&
          r.round_reads.empty() && r.reads_awaiting_index.empty() &&
          r.reads_awaiting_apply.empty() && !r.incoming_snapshot && r.compact_to == LogIndex(0) &&
-         !r.apply.merge && !r.merge_wait && !r.merge_requested && !r.merged;
+         !r.apply.merge && !r.merge_wait && !r.merge_requested && !r.merged &&
+         r.submitted_index <= r.apply.applied_index;  // nothing left in the apply pool
 }
 }  // namespace
 

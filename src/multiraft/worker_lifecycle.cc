@@ -159,6 +159,7 @@ void Worker::HandleSnapshot(SnapshotTask& t) {
   if (r == nullptr) r = MaybeCreateReplica(t.msg);
   if (r == nullptr) return drop("no replica may take it here");
   if (r->hibernating) Wake(*r, /*tell_leader=*/false);
+  ApplyBarrier(*r);
   if (manifest->apply.applied_index <= r->apply.applied_index) return drop("stale");
   // One snapshot at a time: Raft may hold the first one stepped this round.
   if (r->incoming_snapshot) return drop("another snapshot is being installed");
@@ -201,13 +202,21 @@ void Worker::SendSnapshot(Replica& r, raft::Message m) {
   SnapshotSender* sender = host_->snapshot_sender();
   SnapshotDirs* dirs = host_->snapshot_dirs();
   const NodeId to = m.to;
+  // The data is cut from the engine as it is now: nothing of the shard may be left in the pool.
+  ApplyBarrier(r);
   if (sender == nullptr || dirs == nullptr || !r.initialized || !m.snapshot ||
-      m.snapshot->metadata.index != r.apply.applied_index) {
-    // Raft asked for the state as applied when it built the message, which is the engine's
-    // state until the next apply of this round: a mismatch means the message is not ours.
+      m.snapshot->metadata.index > r.apply.applied_index ||
+      !(m.snapshot->metadata.conf_state == r.apply.conf_state)) {
+    // Raft asked for the state as applied when it built the message: an index beyond it, or
+    // another membership, means the message is not ours.
     r.raft->ReportSnapshot(to, false);
     return;
   }
+  // Raft built the message from the worker's applied index, which lags the pool's: the snapshot
+  // is of the state applied now (a later index of the same membership, which the follower's
+  // answer reports, as after any snapshot).
+  m.snapshot->metadata.index = r.apply.applied_index;
+  m.snapshot->metadata.term = r.apply.applied_term;
   auto snap = engine_->GetSnapshot();
   if (!snap.ok()) {
     r.raft->ReportSnapshot(to, false);
@@ -324,6 +333,7 @@ void Worker::DestroyReplica(ShardId shard, bool tombstone) {
   auto it = replicas_.find(shard);
   if (it == replicas_.end()) return;
   Replica& r = *it->second;
+  ApplyBarrier(r);  // the pool must not write to the range (or the apply state) after this
   if (r.merge_wait) {
     // A target removed while it waited for its source replica here: the merge committed, so
     // that replica is merged away and must not wait for a hand-over that never comes.

@@ -236,6 +236,7 @@ void Worker::HandleMergeDone(const MergeDoneTask& t) {
   lb.DestroyShard(t.source);
   const Status st = log_store_->Write(lb, storage::LogWriteOptions{.sync = false});
   TESSERA_ASSERT(st.ok(), ("cannot remove a merged shard's log: " + st.ToString()).c_str());
+  ApplyBarrier(s);  // nothing is left in the pool after the prepare entry; kept for the pointer
   std::erase(active_, &s);
   std::erase(touched_, &s);
   awake_.erase(t.source);

@@ -183,6 +183,7 @@ bool Worker::ProcessReadies() {
     // The leader's appends go out now, in parallel with its own fsync (thesis, section 10.2.1).
     for (auto& m : rd.messages) Enqueue(outbox, *r, std::move(m));
     if (rd.snapshot) {
+      ApplyBarrier(*r);
       InstallSnapshot(*r, *rd.snapshot, &log_batch, &extra);
       installed.push_back(r);
     }
@@ -273,9 +274,26 @@ void Worker::ApplyAndAnswer(std::vector<ReadyItem>& items, bool durable_only) {
     taken.push_back(&it);
   }
   if (taken.empty()) return;
+  // Plain writes go to the apply pool; the rest is applied here, once the pool is done with the
+  // replica.
+  ApplyJob job;
+  std::erase_if(taken, [&](ReadyItem* it) {
+    if (!CanApplyAsync(*it->replica, it->rd)) return false;
+    AddToApplyJob(*it->replica, it->rd, &job);
+    return true;
+  });
+  if (!job.parts.empty()) {
+    apply_pool_->Submit(
+        static_cast<size_t>(index_),
+        [this, job = std::make_shared<ApplyJob>(std::move(job))] { RunApplyJob(*job); });
+  }
+  if (taken.empty()) return;
   ApplyBatch apply(engine_);
   ApplyEffects fx;
-  for (ReadyItem* it : taken) ApplyCommitted(*it->replica, it->rd, apply, &fx);
+  for (ReadyItem* it : taken) {
+    ApplyBarrier(*it->replica);
+    ApplyCommitted(*it->replica, it->rd, apply, &fx);
+  }
   const Status s = apply.Commit();
   TESSERA_ASSERT(s.ok(), ("apply write failed: " + s.ToString()).c_str());
   for (ReadyItem* it : taken) {
@@ -307,6 +325,11 @@ void Worker::ApplyAndAnswer(std::vector<ReadyItem>& items, bool durable_only) {
 
 void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch, ApplyEffects* fx) {
   if (rd.committed_entries.empty()) return;
+  TESSERA_ASSERT(r.submitted_index <= r.apply.applied_index,
+                 "applying on the worker while the apply pool holds entries of the replica");
+  // (A removed replica applies nothing after its removal, yet Raft hands out what follows.)
+  TESSERA_ASSERT(r.removed || rd.committed_entries.front().index == r.apply.applied_index.next(),
+                 "committed entries do not follow the applied index");
   stats_.entries_committed.fetch_add(rd.committed_entries.size(), std::memory_order_relaxed);
   for (const raft::Entry& e : rd.committed_entries) {
     // A replica removed from its group applies nothing more (it is destroyed at the next tick,
@@ -436,21 +459,14 @@ void Worker::ApplyEntry(Replica& r, const raft::Entry& e, ApplyBatch& batch, Wri
       return;
     }
     case CommandKind::kWrite: {
-      auto cmd = DecodeWriteCommand(e.data);
-      if (!cmd.ok()) return refuse(cmd.status());
       if (r.apply.merge) {
         resp->status = Status::EpochNotMatch("the shard is merging into shard " +
                                              std::to_string(r.apply.merge->target.value()));
         resp->hint = HintFor(r);
         return;
       }
-      resp->status = batch.ApplyWrite(r.desc, *cmd, &r.apply.revision, &resp->results);
-      resp->revision = r.apply.revision;
-      TESSERA_ASSERT(
-          !resp->status.Is(Status::Code::kIOError) && !resp->status.Is(Status::Code::kCorruption),
-          "the engine failed while applying");
+      ApplyWriteEntry(r.desc, e, batch, &r.apply.revision, resp);
       if (resp->status.Is(Status::Code::kEpochNotMatch)) resp->hint = HintFor(r);
-      stats_.entries_applied.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }

@@ -64,11 +64,12 @@ Status ParseTable(const toml::table& root, ServerConfig* c) {
   TESSERA_RETURN_IF_ERROR(Read(root, "pd_heartbeat_ms", &c->pd_heartbeat_ms));
   multiraft::NodeOptions& n = c->node;
   if (const toml::table* raft = root["raft"].as_table()) {
-    TESSERA_RETURN_IF_ERROR(Unknown(
-        *raft,
-        {"workers", "tick_ms", "election_ticks", "heartbeat_ticks", "lease_reads", "sync_log"},
-        "raft."));
+    TESSERA_RETURN_IF_ERROR(Unknown(*raft,
+                                    {"workers", "apply_threads", "tick_ms", "election_ticks",
+                                     "heartbeat_ticks", "lease_reads", "sync_log"},
+                                    "raft."));
     TESSERA_RETURN_IF_ERROR(Read(*raft, "workers", &n.workers));
+    TESSERA_RETURN_IF_ERROR(Read(*raft, "apply_threads", &n.apply_threads));
     TESSERA_RETURN_IF_ERROR(Read(*raft, "tick_ms", &n.tick_ms));
     TESSERA_RETURN_IF_ERROR(Read(*raft, "election_ticks", &n.election_ticks));
     TESSERA_RETURN_IF_ERROR(Read(*raft, "heartbeat_ticks", &n.heartbeat_ticks));

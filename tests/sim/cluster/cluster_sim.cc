@@ -148,6 +148,8 @@ SimOptions OptionsForSeed(uint64_t seed) {
   o.chaos_nanos = static_cast<int64_t>(r.Range(2000, 4000)) * 1'000'000;
   // Most seeds let idle shards hibernate (after 30-300 ms, against 100 ms election timeouts).
   o.cluster.hibernate_after_ms = r.Chance(0.7) ? static_cast<int>(r.Range(3, 30)) * 10 : 0;
+  // Most seeds apply through the apply pool (one lane, or one per worker), some on the workers.
+  o.cluster.apply_threads = r.Chance(0.2) ? 0 : static_cast<int>(r.Range(1, 2));
   return o;
 }
 
@@ -159,9 +161,10 @@ SimResult RunClusterSim(uint64_t seed, const SimOptions& o) {
   SimResult r;
   Trace trace(o.verbose);
   SimCluster cluster(o.cluster, seed, &trace);
-  trace.Note(0, "seed {}: {} nodes, {} shards, {} workers, lease reads {}, {} clients", seed,
-             o.cluster.nodes, o.cluster.shards, o.cluster.workers, o.cluster.lease_reads,
-             o.workload.clients);
+  trace.Note(0,
+             "seed {}: {} nodes, {} shards, {} workers, {} apply lanes, lease reads {}, {} clients",
+             seed, o.cluster.nodes, o.cluster.shards, o.cluster.workers, o.cluster.apply_threads,
+             o.cluster.lease_reads, o.workload.clients);
   Workload workload(&cluster, o.workload, SubSeed(seed, 2));
   FaultScheduler faults(&cluster, o.faults, SubSeed(seed, 3), &r.violations);
   faults.RegisterDefaults();

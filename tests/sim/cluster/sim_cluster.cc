@@ -96,6 +96,7 @@ Result<std::unique_ptr<Node>> SimCluster::OpenNode(NodeId id) {
   multiraft::NodeOptions o;
   o.node_id = id;
   o.workers = opts_.workers;
+  o.apply_threads = opts_.apply_threads;
   o.tick_ms = opts_.tick_ms;
   o.election_ticks = opts_.election_ticks;
   o.heartbeat_ticks = opts_.heartbeat_ticks;

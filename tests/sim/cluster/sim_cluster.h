@@ -37,6 +37,7 @@ struct ClusterOptions {
   int shards = 3;    // bootstrapped shards tiling the key space
   int replicas = 0;  // replicas of each bootstrapped shard (consecutive nodes); 0: every node
   int workers = 2;
+  int apply_threads = 1;  // NodeOptions::apply_threads (lanes, run by Poll); 0: on the workers
   int tick_ms = 10;
   int election_ticks = 10;
   int heartbeat_ticks = 2;
