@@ -15,7 +15,9 @@
 //      the worker goes on with its next round; admin entries, membership changes and snapshots
 //      are applied on the worker, once the pool has applied everything before them.
 //
-// Thread safety: Submit* and Stop are thread-safe; everything else runs on the worker thread.
+// Thread safety: Submit* and Stop are thread-safe; RunApplyJob runs on the worker's apply lane
+// and touches only its job, the engine, the replicas' ApplyCursors and atomic counters;
+// everything else runs on the worker thread.
 #pragma once
 
 #include <atomic>
@@ -264,6 +266,12 @@ class Worker {
   // then publishes what the entries changed and answers their writes.
   void ApplyAndAnswer(std::vector<ReadyItem>& items, bool durable_only);
   void ApplyCommitted(Replica& r, raft::Ready& rd, class ApplyBatch& batch, ApplyEffects* fx);
+  // Takes the pending writes up to entry e off r.pending_writes: returns the callback of the write
+  // that is e (empty if none is), and adds those of writes replaced by another leader's entries
+  // (never applied; answered with ReplacedWrite()) to *replaced.
+  WriteCallback TakePendingWrite(Replica& r, const raft::Entry& e,
+                                 std::vector<WriteCallback>* replaced);
+  static WriteResponse ReplacedWrite();
   void ApplyEntry(Replica& r, const raft::Entry& e, class ApplyBatch& batch, WriteResponse* resp,
                   ApplyEffects* fx);
   // A kWrite entry of shard `desc` at *revision (the worker's apply or the pool's); thread-safe

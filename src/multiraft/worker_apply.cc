@@ -38,21 +38,13 @@ void Worker::AddToApplyJob(Replica& r, raft::Ready& rd, ApplyJob* job) {
   }
   stats_.entries_committed.fetch_add(rd.committed_entries.size(), std::memory_order_relaxed);
   ApplyJob::Part part{r.desc, r.cursor, std::move(rd.committed_entries), {}};
+  std::vector<WriteCallback> replaced;
   for (const raft::Entry& e : part.entries) {
-    // As in ApplyCommitted: a write is ours if (index, term) match; one at our index with
-    // another term replaced ours, which was never applied.
-    while (!r.pending_writes.empty() && r.pending_writes.front().index <= e.index) {
-      Replica::PendingWrite w = std::move(r.pending_writes.front());
-      r.pending_writes.pop_front();
-      if (!w.done) continue;  // already answered with Timeout
-      if (w.index == e.index && w.term == e.term) {
-        part.writes.emplace_back(e.index, std::move(w.done));
-      } else {
-        w.done(WriteResponse{
-            Status::ProposalDropped("replaced by another leader's entry; not applied"), {}, {}});
-      }
+    if (WriteCallback mine = TakePendingWrite(r, e, &replaced)) {
+      part.writes.emplace_back(e.index, std::move(mine));
     }
   }
+  for (WriteCallback& cb : replaced) cb(ReplacedWrite());  // nothing to wait for
   r.submitted_index = part.entries.back().index;
   job->parts.push_back(std::move(part));
 }

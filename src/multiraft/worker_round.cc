@@ -323,6 +323,29 @@ void Worker::ApplyAndAnswer(std::vector<ReadyItem>& items, bool durable_only) {
   for (auto& [cb, resp] : fx.answers) cb(std::move(resp));
 }
 
+WriteCallback Worker::TakePendingWrite(Replica& r, const raft::Entry& e,
+                                       std::vector<WriteCallback>* replaced) {
+  // Writes are identified by (index, term): an entry at our index with another term means our
+  // proposal was replaced by another leader's entry and was never applied.
+  WriteCallback mine;
+  while (!r.pending_writes.empty() && r.pending_writes.front().index <= e.index) {
+    Replica::PendingWrite w = std::move(r.pending_writes.front());
+    r.pending_writes.pop_front();
+    if (!w.done) continue;  // already answered with Timeout
+    if (w.index == e.index && w.term == e.term) {
+      mine = std::move(w.done);
+    } else {
+      replaced->push_back(std::move(w.done));
+    }
+  }
+  return mine;
+}
+
+WriteResponse Worker::ReplacedWrite() {
+  return WriteResponse{
+      Status::ProposalDropped("replaced by another leader's entry; not applied"), {}, {}};
+}
+
 void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch, ApplyEffects* fx) {
   if (rd.committed_entries.empty()) return;
   TESSERA_ASSERT(r.submitted_index <= r.apply.applied_index,
@@ -341,28 +364,14 @@ void Worker::ApplyCommitted(Replica& r, raft::Ready& rd, ApplyBatch& batch, Appl
       r.raft->PauseApplyAfter(r.apply.applied_index);
       break;
     }
-    // Writes are identified by (index, term): an entry at our index with another term means our
-    // proposal was replaced by another leader's entry and was never applied.
-    std::optional<Replica::PendingWrite> mine;
-    while (!r.pending_writes.empty() && r.pending_writes.front().index <= e.index) {
-      Replica::PendingWrite w = std::move(r.pending_writes.front());
-      r.pending_writes.pop_front();
-      if (!w.done) continue;  // already answered with Timeout
-      if (w.index == e.index && w.term == e.term) {
-        mine = std::move(w);
-      } else {
-        fx->answers.emplace_back(
-            std::move(w.done), WriteResponse{Status::ProposalDropped(
-                                                 "replaced by another leader's entry; not applied"),
-                                             {},
-                                             {}});
-      }
-    }
+    std::vector<WriteCallback> replaced;
+    WriteCallback mine = TakePendingWrite(r, e, &replaced);
+    for (WriteCallback& cb : replaced) fx->answers.emplace_back(std::move(cb), ReplacedWrite());
     WriteResponse resp;
     ApplyEntry(r, e, batch, &resp, fx);
     r.apply.applied_index = e.index;
     r.apply.applied_term = e.term;
-    if (mine) fx->answers.emplace_back(std::move(mine->done), std::move(resp));
+    if (mine) fx->answers.emplace_back(std::move(mine), std::move(resp));
   }
   batch.SetApplyState(r.desc.id, r.apply);
 }
